@@ -1,0 +1,26 @@
+use crate::Entity;
+
+/// Why a batch of texts could not be annotated.
+#[derive(Debug, thiserror::Error)]
+pub enum AnnotateError {
+    /// The model runtime has stopped (its thread ended or was shut down); no more work is accepted.
+    #[error("the model runtime is no longer running: {0}")]
+    RuntimeStopped(String),
+    /// The model failed on this batch (a libtorch error, out of memory, ...).
+    #[error("the model failed on a batch: {0}")]
+    Model(String),
+}
+
+/// A batch of documents in, their entity mentions out: the one interface every surface calls.
+///
+/// Implementations are shared between threads (DataFusion partitions, Kafka consumers, the bulk job) and
+/// batch the work of all callers together on one model.
+pub trait Annotator: Send + Sync {
+    /// Annotates `texts`; the result has one entry per input text, in input order, each holding that
+    /// text's mentions sorted by `(start, -end, label)`. An empty or whitespace-only text gives no
+    /// mentions.
+    fn annotate(&self, texts: &[&str]) -> Result<Vec<Vec<Entity>>, AnnotateError>;
+
+    /// An identifier of the model behind this annotator (name and version), for provenance columns.
+    fn model_id(&self) -> &str;
+}

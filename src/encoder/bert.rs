@@ -1,0 +1,244 @@
+//! A BERT encoder in tch, mirroring Hugging Face `transformers.BertModel` (post-LayerNorm transformer,
+//! absolute position embeddings, exact-erf GELU), returning the last hidden states.
+use std::path::Path;
+
+use serde::Deserialize;
+use tch::nn::{self, Module};
+use tch::{Kind, Tensor};
+
+use crate::error::{read_to_string, Result, SruNerError, TorchContext};
+
+/// The fields of an HF `config.json` that a BERT encoder needs.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+pub struct BertConfig {
+    pub vocab_size: i64,
+    pub hidden_size: i64,
+    pub num_hidden_layers: i64,
+    pub num_attention_heads: i64,
+    pub intermediate_size: i64,
+    #[serde(default = "default_hidden_act")]
+    pub hidden_act: String,
+    pub max_position_embeddings: i64,
+    #[serde(default = "default_type_vocab_size")]
+    pub type_vocab_size: i64,
+    #[serde(default = "default_layer_norm_eps")]
+    pub layer_norm_eps: f64,
+    #[serde(default = "default_dropout")]
+    pub hidden_dropout_prob: f64,
+    #[serde(default = "default_dropout")]
+    pub attention_probs_dropout_prob: f64,
+    #[serde(default = "default_position_embedding_type")]
+    pub position_embedding_type: String,
+}
+
+fn default_hidden_act() -> String {
+    "gelu".into()
+}
+fn default_type_vocab_size() -> i64 {
+    2
+}
+fn default_layer_norm_eps() -> f64 {
+    1e-12
+}
+fn default_dropout() -> f64 {
+    0.1
+}
+fn default_position_embedding_type() -> String {
+    "absolute".into()
+}
+
+impl BertConfig {
+    /// Reads and checks a `config.json`.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = read_to_string(path)?;
+        let config: Self =
+            serde_json::from_str(&text).map_err(|source| SruNerError::Json { path: path.to_path_buf(), source })?;
+        let unsupported = |reason: String| SruNerError::Encoder { path: path.to_path_buf(), reason };
+        if !matches!(config.hidden_act.as_str(), "gelu" | "gelu_new" | "gelu_pytorch_tanh" | "relu") {
+            return Err(unsupported(format!("unsupported hidden_act {:?}", config.hidden_act)));
+        }
+        if config.position_embedding_type != "absolute" {
+            return Err(unsupported(format!("unsupported position_embedding_type {:?}", config.position_embedding_type)));
+        }
+        if config.hidden_size % config.num_attention_heads != 0 {
+            return Err(unsupported("hidden_size is not a multiple of num_attention_heads".into()));
+        }
+        Ok(config)
+    }
+
+    fn activation(&self, xs: &Tensor) -> Tensor {
+        match self.hidden_act.as_str() {
+            "relu" => xs.relu(),
+            "gelu_new" | "gelu_pytorch_tanh" => xs.gelu("tanh"),
+            _ => xs.gelu("none"),
+        }
+    }
+}
+
+fn layer_norm(p: nn::Path, config: &BertConfig) -> nn::LayerNorm {
+    let ln = nn::LayerNormConfig { eps: config.layer_norm_eps, ..Default::default() };
+    nn::layer_norm(p, vec![config.hidden_size], ln)
+}
+
+/// `BertEmbeddings`: word + position + token-type embeddings, LayerNorm, dropout.
+#[derive(Debug)]
+struct BertEmbeddings {
+    word_embeddings: nn::Embedding,
+    position_embeddings: nn::Embedding,
+    token_type_embeddings: nn::Embedding,
+    layer_norm: nn::LayerNorm,
+    dropout: f64,
+}
+
+impl BertEmbeddings {
+    fn new(p: nn::Path, config: &BertConfig) -> Self {
+        let d = config.hidden_size;
+        Self {
+            word_embeddings: nn::embedding(&p / "word_embeddings", config.vocab_size, d, Default::default()),
+            position_embeddings: nn::embedding(&p / "position_embeddings", config.max_position_embeddings, d, Default::default()),
+            token_type_embeddings: nn::embedding(&p / "token_type_embeddings", config.type_vocab_size, d, Default::default()),
+            layer_norm: layer_norm(&p / "LayerNorm", config),
+            dropout: config.hidden_dropout_prob,
+        }
+    }
+
+    fn forward_t(&self, input_ids: &Tensor, train: bool) -> Tensor {
+        let seq_len = input_ids.size()[1];
+        let positions = Tensor::arange(seq_len, (Kind::Int64, input_ids.device())).unsqueeze(0);
+        // Token type 0 for every token: our sentences are single segments.
+        let token_types = self.token_type_embeddings.ws.get(0);
+        let xs = self.word_embeddings.forward(input_ids) + self.position_embeddings.forward(&positions) + token_types;
+        self.layer_norm.forward(&xs).dropout(self.dropout, train)
+    }
+}
+
+/// `BertLayer`: self-attention + `BertSelfOutput`, then `BertIntermediate` + `BertOutput`.
+#[derive(Debug)]
+struct BertLayer {
+    query: nn::Linear,
+    key: nn::Linear,
+    value: nn::Linear,
+    attention_output: nn::Linear,
+    attention_layer_norm: nn::LayerNorm,
+    intermediate: nn::Linear,
+    output: nn::Linear,
+    output_layer_norm: nn::LayerNorm,
+    n_heads: i64,
+    attention_dropout: f64,
+    hidden_dropout: f64,
+    config: BertConfig,
+}
+
+impl BertLayer {
+    fn new(p: nn::Path, config: &BertConfig) -> Self {
+        let (d, inner) = (config.hidden_size, config.intermediate_size);
+        let attention = &p / "attention";
+        let linear = |p: nn::Path, i, o| nn::linear(p, i, o, Default::default());
+        Self {
+            query: linear(&attention / "self" / "query", d, d),
+            key: linear(&attention / "self" / "key", d, d),
+            value: linear(&attention / "self" / "value", d, d),
+            attention_output: linear(&attention / "output" / "dense", d, d),
+            attention_layer_norm: layer_norm(&attention / "output" / "LayerNorm", config),
+            intermediate: linear(&p / "intermediate" / "dense", d, inner),
+            output: linear(&p / "output" / "dense", inner, d),
+            output_layer_norm: layer_norm(&p / "output" / "LayerNorm", config),
+            n_heads: config.num_attention_heads,
+            attention_dropout: config.attention_probs_dropout_prob,
+            hidden_dropout: config.hidden_dropout_prob,
+            config: config.clone(),
+        }
+    }
+
+    /// `attention_bias`: (B, 1, 1, T) additive mask, 0 for real tokens and -inf-like for padding.
+    fn forward_t(&self, xs: &Tensor, attention_bias: &Tensor, train: bool) -> Tensor {
+        let (b, t, d) = xs.size3().expect("hidden states are (B, T, d)");
+        let heads = |x: Tensor| x.view([b, t, self.n_heads, d / self.n_heads]).transpose(1, 2);
+        let (q, k, v) = (heads(xs.apply(&self.query)), heads(xs.apply(&self.key)), heads(xs.apply(&self.value)));
+        // softmax(q kᵀ / sqrt(d_head) + mask) v, as `BertSdpaSelfAttention`.
+        let dropout = if train { self.attention_dropout } else { 0.0 };
+        let context = Tensor::scaled_dot_product_attention(&q, &k, &v, Some(attention_bias), dropout, false, None, false);
+        let context = context.transpose(1, 2).contiguous().view([b, t, d]);
+        let attended = self
+            .attention_layer_norm
+            .forward(&(context.apply(&self.attention_output).dropout(self.hidden_dropout, train) + xs));
+        let inner = self.config.activation(&attended.apply(&self.intermediate));
+        self.output_layer_norm.forward(&(inner.apply(&self.output).dropout(self.hidden_dropout, train) + attended))
+    }
+}
+
+/// `BertModel` without the pooler: token ids to last hidden states.
+#[derive(Debug)]
+pub struct BertEncoder {
+    embeddings: BertEmbeddings,
+    layers: Vec<BertLayer>,
+    config: BertConfig,
+}
+
+impl BertEncoder {
+    /// Builds the encoder's variables under `p` with the HF names (`embeddings.*`, `encoder.layer.N.*`).
+    pub fn new(p: nn::Path, config: &BertConfig) -> Self {
+        let layers = (0..config.num_hidden_layers)
+            .map(|i| BertLayer::new(&p / "encoder" / "layer" / i, config))
+            .collect();
+        Self { embeddings: BertEmbeddings::new(&p / "embeddings", config), layers, config: config.clone() }
+    }
+
+    /// The configuration it was built from.
+    pub fn config(&self) -> &BertConfig {
+        &self.config
+    }
+
+    /// Last hidden states (B, T, d) for `input_ids` (B, T) and `attention_mask` (B, T; 1 = token, 0 = padding).
+    pub fn forward_t(&self, input_ids: &Tensor, attention_mask: &Tensor, train: bool) -> Tensor {
+        let mut xs = self.embeddings.forward_t(input_ids, train);
+        let bias = (attention_mask.to_kind(xs.kind()).ones_like() - attention_mask.to_kind(xs.kind()))
+            .unsqueeze(1)
+            .unsqueeze(1)
+            * f64::from(f32::MIN);
+        for layer in &self.layers {
+            xs = layer.forward_t(&xs, &bias, train);
+        }
+        xs
+    }
+}
+
+/// Copies the tensors of an HF `model.safetensors` into the variables of `vs` whose names start with
+/// `prefix` (e.g. `bert.`). File names may carry the `bert.` prefix or not; the pooler, the position-id
+/// buffer and pre-training heads are ignored. Missing tensors and shape mismatches are errors.
+pub fn load_hf_weights(vs: &nn::VarStore, path: &Path, prefix: &str) -> Result<()> {
+    let tensors = Tensor::read_safetensors(path).context(format!("reading {}", path.display()))?;
+    let mut variables = vs.variables();
+    variables.retain(|name, _| name.starts_with(prefix));
+    let mut missing: Vec<&String> = Vec::new();
+    let by_name: std::collections::HashMap<String, &Tensor> = tensors
+        .iter()
+        .map(|(name, t)| (name.strip_prefix("bert.").unwrap_or(name).to_string(), t))
+        .collect();
+    tch::no_grad(|| -> Result<()> {
+        for (name, variable) in variables.iter_mut() {
+            let key = &name[prefix.len()..];
+            match by_name.get(key) {
+                Some(source) if source.size() == variable.size() => {
+                    variable.copy_(&source.to_kind(variable.kind()).to_device(variable.device()));
+                }
+                Some(source) => {
+                    return Err(SruNerError::Weights {
+                        path: path.to_path_buf(),
+                        reason: format!("{key} has shape {:?}, the config says {:?}", source.size(), variable.size()),
+                    })
+                }
+                None => missing.push(name),
+            }
+        }
+        Ok(())
+    })?;
+    if !missing.is_empty() {
+        missing.sort();
+        return Err(SruNerError::Weights {
+            path: path.to_path_buf(),
+            reason: format!("missing tensors: {}", missing.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ")),
+        });
+    }
+    Ok(())
+}

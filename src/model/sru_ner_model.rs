@@ -1,0 +1,188 @@
+use std::path::Path;
+
+use tch::{nn, Device, Kind, Tensor};
+
+use super::{EncoderReference, ModelManifest};
+use crate::encoder::{load_hf_weights, BertConfig, BertEncoder, EncoderFiles, SubwordTokenizer, WordPooling, WordPoolingBatch};
+use crate::error::{Result, SruNerError, TorchContext};
+use crate::network::{HeadConfig, SruParser};
+use crate::transition::{ActionVocabulary, DecodedSpan, SpanDecoder};
+
+/// Sentences longer than this many word pieces are split (model.md §3), or fewer if the encoder's
+/// position table is shorter.
+pub const MAX_WORD_PIECES: usize = 405;
+
+/// Encoder + SRU-NER head + type set, on one device.
+pub struct SruNerModel {
+    vs: nn::VarStore,
+    encoder: BertEncoder,
+    parser: SruParser,
+    vocabulary: ActionVocabulary,
+    tokenizer: SubwordTokenizer,
+    manifest: ModelManifest,
+}
+
+impl std::fmt::Debug for SruNerModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SruNerModel").field("manifest", &self.manifest).finish_non_exhaustive()
+    }
+}
+
+impl SruNerModel {
+    /// A model with a freshly initialised head (seeded) on a pre-trained encoder: the starting point of
+    /// training, and the stand-in default until a trained one exists.
+    pub fn untrained(encoder: EncoderReference, types: Vec<String>, device: Device, seed: i64) -> Result<Self> {
+        let files = EncoderFiles::locate(&encoder.resolve(None))?;
+        let config = BertConfig::from_file(&files.config)?;
+        let manifest = ModelManifest {
+            format_version: 1,
+            name: "sru-ner-untrained".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            trained: false,
+            head: HeadConfig::new(config.hidden_size, types.len()),
+            types,
+            encoder,
+            max_word_pieces: MAX_WORD_PIECES.min(config.max_position_embeddings as usize - 2),
+            encoder_weights: None,
+            trained_on: Vec::new(),
+            description: format!("untrained head (seed {seed}) on the base encoder"),
+        };
+        Self::build(manifest, &files, device, seed)
+    }
+
+    /// Loads a model directory (see [`ModelManifest`]).
+    pub fn load(dir: &Path, device: Device) -> Result<Self> {
+        let manifest = ModelManifest::read(dir)?;
+        let files = EncoderFiles::locate(&manifest.encoder.resolve(Some(dir)))?;
+        let encoder_weights = manifest.encoder_weights.as_ref().map(|f| dir.join(f));
+        let model = Self::build(manifest, &files, device, 0)?;
+        if let Some(path) = encoder_weights {
+            model.copy_tensors(&path, "bert.", false)?;
+        }
+        model.copy_tensors(&dir.join("head.safetensors"), "head.", true)?;
+        Ok(model)
+    }
+
+    fn build(manifest: ModelManifest, files: &EncoderFiles, device: Device, seed: i64) -> Result<Self> {
+        let config = BertConfig::from_file(&files.config)?;
+        if manifest.head.hidden_size != config.hidden_size {
+            return Err(SruNerError::ModelDirectory {
+                path: files.dir.clone(),
+                reason: format!("head width {} does not match encoder width {}", manifest.head.hidden_size, config.hidden_size),
+            });
+        }
+        let vocabulary = ActionVocabulary::new(manifest.types.clone());
+        let vs = nn::VarStore::new(device);
+        let encoder = BertEncoder::new(&vs.root() / "bert", &config);
+        tch::manual_seed(seed);
+        let parser = SruParser::new(&vs.root() / "head", &manifest.head);
+        load_hf_weights(&vs, &files.weights, "bert.")?;
+        let tokenizer = SubwordTokenizer::from_file(&files.tokenizer)?;
+        Ok(Self { vs, encoder, parser, vocabulary, tokenizer, manifest })
+    }
+
+    /// Copies the tensors of a safetensors file into the variables of the same name; with `require_all`,
+    /// every variable under `prefix` must be in the file.
+    fn copy_tensors(&self, path: &Path, prefix: &str, require_all: bool) -> Result<()> {
+        let tensors = Tensor::read_safetensors(path).context(format!("reading {}", path.display()))?;
+        let mut variables = self.vs.variables();
+        variables.retain(|name, _| name.starts_with(prefix));
+        let weights_error = |reason: String| SruNerError::Weights { path: path.to_path_buf(), reason };
+        let mut found = 0;
+        for (name, tensor) in &tensors {
+            let Some(variable) = variables.get_mut(name) else {
+                return Err(weights_error(format!("unexpected tensor {name}")));
+            };
+            if variable.size() != tensor.size() {
+                return Err(weights_error(format!("{name} has shape {:?}, expected {:?}", tensor.size(), variable.size())));
+            }
+            tch::no_grad(|| variable.copy_(&tensor.to_kind(variable.kind()).to_device(variable.device())));
+            found += 1;
+        }
+        if require_all && found != variables.len() {
+            let mut missing: Vec<_> = variables.keys().filter(|k| !tensors.iter().any(|(n, _)| n == *k)).cloned().collect();
+            missing.sort();
+            return Err(weights_error(format!("missing tensors: {}", missing.join(", "))));
+        }
+        Ok(())
+    }
+
+    /// Saves the model directory: manifest and head weights (fp32).
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|source| SruNerError::Io { path: dir.to_path_buf(), source })?;
+        let mut head: Vec<(String, Tensor)> =
+            self.vs.variables().into_iter().filter(|(name, _)| name.starts_with("head.")).collect();
+        head.sort_by(|a, b| a.0.cmp(&b.0));
+        let path = dir.join("head.safetensors");
+        Tensor::write_safetensors(&head, &path).context(format!("writing {}", path.display()))?;
+        self.manifest.write(dir)
+    }
+
+    /// The manifest (name, types, provenance).
+    pub fn manifest(&self) -> &ModelManifest {
+        &self.manifest
+    }
+
+    /// The action vocabulary of the model's type set.
+    pub fn vocabulary(&self) -> &ActionVocabulary {
+        &self.vocabulary
+    }
+
+    /// The encoder's sub-word tokenizer.
+    pub fn tokenizer(&self) -> &SubwordTokenizer {
+        &self.tokenizer
+    }
+
+    /// The device the model lives on.
+    pub fn device(&self) -> Device {
+        self.vs.device()
+    }
+
+    /// The variables, for training.
+    pub fn var_store(&self) -> &nn::VarStore {
+        &self.vs
+    }
+
+    /// The head, for training.
+    pub fn parser(&self) -> &SruParser {
+        &self.parser
+    }
+
+    /// How sub-word batches are built for this encoder.
+    pub fn pooling(&self) -> WordPooling {
+        WordPooling { cls: self.tokenizer.cls(), sep: self.tokenizer.sep(), pad: self.tokenizer.pad() }
+    }
+
+    /// The encoder's last hidden states for a batch (B, T, d).
+    pub fn encode(&self, batch: &WordPoolingBatch, train: bool) -> Tensor {
+        self.encoder.forward_t(&batch.input_ids, &batch.attention_mask, train)
+    }
+
+    /// The sentence matrices S (B, Q, d): encoder output max-pooled into CLS, word and SEP slots.
+    pub fn sentence_matrix(&self, batch: &WordPoolingBatch, train: bool) -> Tensor {
+        batch.pool(&self.encode(batch, train))
+    }
+
+    /// Greedy decoding of a batch into spans, one list per sentence (inference mode, no gradients).
+    pub fn decode_batch(&self, batch: &WordPoolingBatch) -> Vec<Vec<DecodedSpan>> {
+        let _no_grad = tch::no_grad_guard();
+        let sentence = self.sentence_matrix(batch, false);
+        let check_every = if self.device().is_cuda() { 8 } else { 1 };
+        let decoding = self.parser.decode_greedy(&sentence, &batch.slot_mask, &batch.n_words, check_every);
+        let probabilities = decoding.probabilities.to_device(Device::Cpu).to_kind(Kind::Float).contiguous();
+        let (_, t, a) = probabilities.size3().expect("probabilities are (B, T, A)");
+        let flat: Vec<f32> = Vec::try_from(probabilities.flatten(0, -1)).unwrap_or_default();
+        let decoder = SpanDecoder::new(&self.vocabulary);
+        let (t, a) = (t as usize, a as usize);
+        batch
+            .n_words
+            .iter()
+            .zip(&decoding.steps)
+            .enumerate()
+            .map(|(b, (&n, &cap))| {
+                let rows = &flat[b * t * a..(b * t + t.min(cap)) * a];
+                decoder.decode(rows.chunks(a), n)
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,54 @@
+use tch::nn::{self, Init};
+use tch::{Kind, Tensor};
+
+use super::HeadConfig;
+use crate::transition::ActionVocabulary;
+
+/// The action memory's learned parts (model.md §2 steps 2 and the initial state): one embedding per
+/// action and the start vector written into the `[CLS]` slot.
+#[derive(Debug)]
+pub struct ActionMemory {
+    action_embeddings: Tensor,
+    start_action: Tensor,
+}
+
+/// The memory of a batch while it is parsed.
+#[derive(Debug)]
+pub struct MemoryState {
+    /// C: one slot per position of S (B, Q, d).
+    pub slots: Tensor,
+    /// m: the slot that the next action is written into, per sentence (B), int64.
+    pub pointer: Tensor,
+}
+
+impl ActionMemory {
+    /// Builds `action_embeddings` (|A|, d) and `start_action` (d, zeros) under `p`.
+    pub fn new(p: nn::Path, config: &HeadConfig) -> Self {
+        let d = config.hidden_size;
+        Self {
+            action_embeddings: p.var("action_embeddings", &[config.n_actions, d], Init::Randn { mean: 0.0, stdev: 1.0 }),
+            start_action: p.zeros("start_action", &[d]),
+        }
+    }
+
+    /// The initial state: C = S, the start vector added to slot 0, the pointer on slot 0.
+    pub fn begin(&self, sentence: &Tensor) -> MemoryState {
+        let (b, q, d) = sentence.size3().expect("S is (B, Q, d)");
+        let first_slot = Tensor::zeros([1, q, 1], (sentence.kind(), sentence.device()));
+        let first_slot = first_slot.index_fill(1, &Tensor::from_slice(&[0i64]).to_device(sentence.device()), 1.0);
+        let slots = sentence + first_slot * self.start_action.view([1, 1, d]).to_kind(sentence.kind());
+        MemoryState { slots, pointer: Tensor::zeros([b], (Kind::Int64, sentence.device())) }
+    }
+
+    /// Write-back, model.md §2 step 2 / the paper's Eq. (2): `ω = Σ_a softmax(u)_a · keep_a · emb(a)`
+    /// with `keep_a = [σ(u_a) ≥ σ(u_SH)]`, added to slot `C[m]`.
+    pub fn write_back(&self, state: &mut MemoryState, logits: &Tensor) {
+        let q = state.slots.size()[1];
+        let shift = logits.select(1, ActionVocabulary::SH as i64).unsqueeze(1);
+        let keep = logits.ge_tensor(&shift).to_kind(logits.kind());
+        let weights = logits.softmax(1, logits.kind()) * keep;
+        let omega = weights.matmul(&self.action_embeddings.to_kind(logits.kind()));
+        let at_pointer = state.pointer.one_hot(q).to_kind(state.slots.kind()).unsqueeze(-1);
+        state.slots = &state.slots + at_pointer * omega.unsqueeze(1).to_kind(state.slots.kind());
+    }
+}

@@ -1,0 +1,57 @@
+//! The SRU-NER head (model.md §2): the action memory ("slot-based recurrent unit"), its latent
+//! attention read-out, and the MLP that scores actions, driven step by step by [`SruParser`].
+
+mod action_head;
+mod action_memory;
+mod latent_attention;
+mod sru_parser;
+
+pub use action_head::ActionHead;
+pub use action_memory::{ActionMemory, MemoryState};
+pub use latent_attention::LatentAttention;
+pub use sru_parser::{GreedyDecoding, SruParser, TeacherForcedOutput};
+
+use serde::{Deserialize, Serialize};
+
+/// Hyper-parameters of the head; stored in a model directory's manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeadConfig {
+    /// d: the encoder's hidden size.
+    pub hidden_size: i64,
+    /// |A| = 2 + 2|E|.
+    pub n_actions: i64,
+    /// k: latent vectors per action, J = k·|A| (2; 10 for GENIA).
+    pub latents_per_action: i64,
+    /// Relative positions within ±this many slots of the pointer get their own embedding (150).
+    pub half_context: i64,
+    /// μ, the token multiplier of the attention keys (1; 10 and trainable for GENIA).
+    pub token_multiplier: f64,
+    /// Whether μ is learned.
+    pub train_token_multiplier: bool,
+    /// Dropout before W1 (0.1).
+    pub dropout_features: f64,
+    /// Dropout on the position embeddings P (0.2).
+    pub dropout_positions: f64,
+    /// Dropout on the latent vectors L (0.2).
+    pub dropout_latents: f64,
+    /// Greedy decoding stops after `ceil(factor · (N + 2))` timesteps if no `EOA` came (1.5).
+    pub max_steps_factor: f64,
+}
+
+impl HeadConfig {
+    /// The paper's defaults for an encoder of width `hidden_size` and `n_types` entity types.
+    pub fn new(hidden_size: i64, n_types: usize) -> Self {
+        Self {
+            hidden_size,
+            n_actions: 2 + 2 * n_types as i64,
+            latents_per_action: 2,
+            half_context: 150,
+            token_multiplier: 1.0,
+            train_token_multiplier: false,
+            dropout_features: 0.1,
+            dropout_positions: 0.2,
+            dropout_latents: 0.2,
+            max_steps_factor: 1.5,
+        }
+    }
+}

@@ -1,0 +1,185 @@
+use tch::nn;
+use tch::{Kind, Reduction, Tensor};
+
+use super::{ActionHead, ActionMemory, HeadConfig, LatentAttention, MemoryState};
+use crate::transition::ActionVocabulary;
+
+/// The SRU-NER head as a transition-based parser over a batch of sentence matrices S (B, Q, d).
+///
+/// Each timestep (model.md §2): logits from `[S_w ; ctx]`; write-back of the weighted action embedding
+/// into `C[m]`; a new read-out `ctx` around m; then the pointers advance when the timestep's action is
+/// `SH` or `EOA` (the gold action in training, the argmax at inference). The word pointer w and the
+/// memory pointer m are the same slot index: `[CLS]` is slot 0, word i is slot i, `[SEP]` is slot N+1.
+#[derive(Debug)]
+pub struct SruParser {
+    memory: ActionMemory,
+    attention: LatentAttention,
+    head: ActionHead,
+    config: HeadConfig,
+}
+
+/// What a teacher-forced pass produces, ready for the loss.
+#[derive(Debug)]
+pub struct TeacherForcedOutput {
+    /// Logits of every timestep, (B, T, |A|).
+    pub logits: Tensor,
+    /// Targets after the multi-task rule, (B, T, |A|), detached.
+    pub targets: Tensor,
+    /// 1.0 where a sentence had a gold timestep, (B, T).
+    pub step_mask: Tensor,
+}
+
+impl TeacherForcedOutput {
+    /// The multi-label soft-margin loss: mean BCE over actions, averaged over the masked timesteps.
+    pub fn loss(&self) -> Tensor {
+        let per_action = self.logits.binary_cross_entropy_with_logits::<Tensor>(&self.targets, None, None, Reduction::None);
+        let per_step = per_action.mean_dim(-1, false, Kind::Float);
+        (per_step * &self.step_mask).sum(Kind::Float) / self.step_mask.sum(Kind::Float).clamp_min(1.0)
+    }
+}
+
+/// What greedy decoding produces.
+#[derive(Debug)]
+pub struct GreedyDecoding {
+    /// σ(u) of every timestep, (B, T, |A|), on the model's device.
+    pub probabilities: Tensor,
+    /// How many timesteps of each sentence count (its step cap; the decoder also stops at `EOA`).
+    pub steps: Vec<usize>,
+}
+
+impl SruParser {
+    /// Builds the head's variables under `p` (`memory.*`, `attention.*`, `action_head.*`).
+    pub fn new(p: nn::Path, config: &HeadConfig) -> Self {
+        Self {
+            memory: ActionMemory::new(&p / "memory", config),
+            attention: LatentAttention::new(&p / "attention", config),
+            head: ActionHead::new(&p / "action_head", config),
+            config: config.clone(),
+        }
+    }
+
+    /// The configuration it was built from.
+    pub fn config(&self) -> &HeadConfig {
+        &self.config
+    }
+
+    /// Initial memory and read-out: the start vector goes into slot 0, ctx is read around slot 0, and the
+    /// pointer moves to the first word.
+    fn start(&self, sentence: &Tensor, slot_mask: &Tensor, train: bool) -> (MemoryState, Tensor) {
+        let mut state = self.memory.begin(sentence);
+        let context = self.attention.forward_t(&state.slots, slot_mask, &state.pointer, train);
+        state.pointer = state.pointer.ones_like();
+        (state, context)
+    }
+
+    /// S_w for the pointer of each sentence: (B, d).
+    fn current_words(sentence: &Tensor, pointer: &Tensor) -> Tensor {
+        let d = sentence.size()[2];
+        let index = pointer.view([-1, 1, 1]).expand([-1, 1, d], false);
+        sentence.gather(1, &index, false).squeeze_dim(1)
+    }
+
+    /// Write-back and read-out after a timestep with these logits, then the pointer moves by `advance`
+    /// (B, int64 0/1), never past the `[SEP]` slot `last_slot` (B).
+    fn step(&self, state: &mut MemoryState, logits: &Tensor, slot_mask: &Tensor, advance: &Tensor, last_slot: &Tensor, train: bool) -> Tensor {
+        self.memory.write_back(state, logits);
+        let context = self.attention.forward_t(&state.slots, slot_mask, &state.pointer, train);
+        state.pointer = (&state.pointer + advance).minimum(last_slot);
+        context
+    }
+
+    /// Teacher-forced pass (model.md §3) over gold timesteps `gold` (B, G, |A|), `gold_lengths[b]` of
+    /// them real for sentence b, with `foreign` (B, |A|) marking the `TR`/`RE` actions of types the
+    /// sentence's corpus does not annotate (all zeros in single-task training).
+    ///
+    /// The multi-task rule: a foreign action's target is the model's own detached probability (no
+    /// gradient either way), except on an `EOA` timestep; if a foreign action is more probable than a gold
+    /// `SH`, that `SH` is deferred to the next timestep (its target becomes its own detached probability and
+    /// the pointers stay), at most once in a row.
+    pub fn forward_teacher_forced(
+        &self,
+        sentence: &Tensor,
+        slot_mask: &Tensor,
+        n_words: &[usize],
+        gold: &Tensor,
+        gold_lengths: &[usize],
+        foreign: &Tensor,
+        train: bool,
+    ) -> TeacherForcedOutput {
+        let device = sentence.device();
+        let n_actions = self.config.n_actions;
+        let b = n_words.len();
+        let last_slot = Tensor::from_slice(&n_words.iter().map(|&n| n as i64 + 1).collect::<Vec<_>>()).to_device(device);
+        let lengths = Tensor::from_slice(&gold_lengths.iter().map(|&g| g as i64).collect::<Vec<_>>()).to_device(device);
+        let max_gold = gold_lengths.iter().copied().max().unwrap_or(0);
+        let (mut state, mut context) = self.start(sentence, slot_mask, train);
+        let mut cursor = Tensor::zeros([b as i64], (Kind::Int64, device));
+        let mut deferred = Tensor::zeros([b as i64], (Kind::Bool, device));
+        let (mut logits_steps, mut target_steps, mut mask_steps) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..2 * max_gold {
+            let active = cursor.lt_tensor(&lengths);
+            if !bool::try_from(active.any()).unwrap_or(false) {
+                break;
+            }
+            let logits = self.head.forward_t(&Self::current_words(sentence, &state.pointer), &context, train);
+            let probabilities = logits.sigmoid().detach();
+            let row = cursor.minimum(&(&lengths - 1)).view([-1, 1, 1]).expand([-1, 1, n_actions], false);
+            let gold_row = gold.gather(1, &row, false).squeeze_dim(1);
+            let not_end = gold_row.select(1, ActionVocabulary::EOA as i64).eq(0.0).to_kind(Kind::Float).unsqueeze(1);
+            let foreign_probabilities = foreign * &probabilities * not_end;
+            let shift_probability = probabilities.select(1, ActionVocabulary::SH as i64);
+            let shift_wins = foreign_probabilities.le_tensor(&shift_probability.unsqueeze(1)).all_dim(1, false);
+            let keep_shift = deferred.logical_or(&shift_wins);
+            let gold_shift = gold_row.select(1, ActionVocabulary::SH as i64).eq(1.0);
+            let defer = gold_shift.logical_and(&keep_shift.logical_not()).logical_and(&active);
+            let targets = &gold_row + &foreign_probabilities;
+            let shift_target = targets.select(1, ActionVocabulary::SH as i64).where_self(&defer.logical_not(), &shift_probability);
+            let sh_index = Tensor::from_slice(&[ActionVocabulary::SH as i64]).to_device(device);
+            let targets = targets.index_copy(1, &sh_index, &shift_target.unsqueeze(1));
+            let advance = targets
+                .select(1, ActionVocabulary::SH as i64)
+                .eq(1.0)
+                .logical_or(&targets.select(1, ActionVocabulary::EOA as i64).eq(1.0))
+                .to_kind(Kind::Int64);
+            logits_steps.push(logits.shallow_clone());
+            target_steps.push(targets);
+            mask_steps.push(active.to_kind(Kind::Float));
+            context = self.step(&mut state, &logits, slot_mask, &advance, &last_slot, train);
+            cursor = &cursor + defer.logical_not().to_kind(Kind::Int64);
+            deferred = defer;
+        }
+        TeacherForcedOutput {
+            logits: Tensor::stack(&logits_steps, 1),
+            targets: Tensor::stack(&target_steps, 1).detach(),
+            step_mask: Tensor::stack(&mask_steps, 1),
+        }
+    }
+
+    /// Batched greedy decoding: every sentence steps together; a sentence is finished once its argmax is
+    /// `EOA` or it reaches its cap of `ceil(max_steps_factor · (N + 2))` timesteps, and the loop ends when
+    /// all are finished. `check_every` sets how often that is checked (a host sync on CUDA).
+    pub fn decode_greedy(&self, sentence: &Tensor, slot_mask: &Tensor, n_words: &[usize], check_every: usize) -> GreedyDecoding {
+        let device = sentence.device();
+        let caps: Vec<usize> =
+            n_words.iter().map(|&n| (self.config.max_steps_factor * (n + 2) as f64).ceil() as usize).collect();
+        let max_cap = caps.iter().copied().max().unwrap_or(0);
+        let last_slot = Tensor::from_slice(&n_words.iter().map(|&n| n as i64 + 1).collect::<Vec<_>>()).to_device(device);
+        let cap_tensor = Tensor::from_slice(&caps.iter().map(|&c| c as i64).collect::<Vec<_>>()).to_device(device);
+        let (mut state, mut context) = self.start(sentence, slot_mask, false);
+        let mut finished = Tensor::zeros([n_words.len() as i64], (Kind::Bool, device));
+        let mut steps = Vec::with_capacity(max_cap);
+        for step in 0..max_cap {
+            let logits = self.head.forward_t(&Self::current_words(sentence, &state.pointer), &context, false);
+            steps.push(logits.sigmoid());
+            let best = logits.argmax(1, false);
+            let ends = best.eq(ActionVocabulary::EOA as i64);
+            finished = finished.logical_or(&ends).logical_or(&cap_tensor.le(step as i64 + 1));
+            if (step + 1) % check_every.max(1) == 0 && bool::try_from(finished.all()).unwrap_or(false) {
+                break;
+            }
+            let advance = ends.logical_or(&best.eq(ActionVocabulary::SH as i64)).to_kind(Kind::Int64);
+            context = self.step(&mut state, &logits, slot_mask, &advance, &last_slot, false);
+        }
+        GreedyDecoding { probabilities: Tensor::stack(&steps, 1), steps: caps }
+    }
+}
