@@ -1,4 +1,5 @@
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use tch::{nn, Device, Kind, Tensor};
 
@@ -11,6 +12,17 @@ use crate::transition::{ActionVocabulary, DecodedSpan, SpanDecoder};
 /// Sentences longer than this many word pieces are split (model.md §3), or fewer if the encoder's
 /// position table is shorter.
 pub const MAX_WORD_PIECES: usize = 405;
+
+/// Where the time of one [`SruNerModel::decode_batch`] went.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BatchProfile {
+    /// Encoder forward and word pooling.
+    pub encode: Duration,
+    /// The head's greedy decoding steps.
+    pub decode_steps: Duration,
+    /// Device → host copy and the span decoder.
+    pub span_decode: Duration,
+}
 
 /// Encoder + SRU-NER head + type set, on one device.
 pub struct SruNerModel {
@@ -163,18 +175,31 @@ impl SruNerModel {
         batch.pool(&self.encode(batch, train))
     }
 
-    /// Greedy decoding of a batch into spans, one list per sentence (inference mode, no gradients).
-    pub fn decode_batch(&self, batch: &WordPoolingBatch) -> Vec<Vec<DecodedSpan>> {
+    /// Waits for queued device work, so that wall-clock stage times are real on CUDA.
+    fn synchronize(&self) {
+        if let Device::Cuda(index) = self.device() {
+            tch::Cuda::synchronize(index as i64);
+        }
+    }
+
+    /// Greedy decoding of a batch into spans, one list per sentence (inference mode, no gradients),
+    /// with the time each stage took.
+    pub fn decode_batch(&self, batch: &WordPoolingBatch) -> (Vec<Vec<DecodedSpan>>, BatchProfile) {
         let _no_grad = tch::no_grad_guard();
+        let start = Instant::now();
         let sentence = self.sentence_matrix(batch, false);
+        self.synchronize();
+        let encode = start.elapsed();
         let check_every = if self.device().is_cuda() { 8 } else { 1 };
         let decoding = self.parser.decode_greedy(&sentence, &batch.slot_mask, &batch.n_words, check_every);
+        self.synchronize();
+        let decode_steps = start.elapsed() - encode;
         let probabilities = decoding.probabilities.to_device(Device::Cpu).to_kind(Kind::Float).contiguous();
         let (_, t, a) = probabilities.size3().expect("probabilities are (B, T, A)");
         let flat: Vec<f32> = Vec::try_from(probabilities.flatten(0, -1)).unwrap_or_default();
         let decoder = SpanDecoder::new(&self.vocabulary);
         let (t, a) = (t as usize, a as usize);
-        batch
+        let spans = batch
             .n_words
             .iter()
             .zip(&decoding.steps)
@@ -183,6 +208,8 @@ impl SruNerModel {
                 let rows = &flat[b * t * a..(b * t + t.min(cap)) * a];
                 decoder.decode(rows.chunks(a), n)
             })
-            .collect()
+            .collect();
+        let span_decode = start.elapsed() - encode - decode_steps;
+        (spans, BatchProfile { encode, decode_steps, span_decode })
     }
 }

@@ -42,3 +42,88 @@ pub fn pubmed_abstracts(dir: &Path) -> Vec<(String, String)> {
         .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).expect("abstract")))
         .collect()
 }
+
+/// Chemicals the fixture model learns to tag (as `Chemical`), in template sentences.
+pub const FIXTURE_CHEMICALS: &[&str] =
+    &["aspirin", "cisplatin", "dopamine", "insulin", "heparin", "caffeine", "nicotine", "warfarin", "ibuprofen", "morphine"];
+const FIXTURE_TEMPLATES: &[&str] = &[
+    "Treatment with X reduced fever in mice .",
+    "The patients received X and Y daily .",
+    "We measured the effect of X on blood pressure .",
+    "Both X and Y were given to healthy volunteers .",
+    "X inhibits the growth of tumour cells in vitro .",
+    "Levels of X rose after the first week .",
+];
+
+/// A template sentence with its words and the word spans of the chemicals in it.
+pub fn fixture_sentence(template: usize, x: usize, y: usize) -> (Vec<String>, Vec<(usize, usize)>) {
+    let mut spans = Vec::new();
+    let words: Vec<String> = FIXTURE_TEMPLATES[template % FIXTURE_TEMPLATES.len()]
+        .split(' ')
+        .enumerate()
+        .map(|(i, w)| match w {
+            "X" | "Y" => {
+                spans.push((i, i + 1));
+                FIXTURE_CHEMICALS[if w == "X" { x } else { y } % FIXTURE_CHEMICALS.len()].to_string()
+            }
+            w => w.to_string(),
+        })
+        .collect();
+    (words, spans)
+}
+
+/// A real model directory, trained here: the default encoder (frozen) and a head trained by teacher
+/// forcing to tag the chemicals of [`FIXTURE_CHEMICALS`] in template sentences. Built once per test
+/// binary (about 10 s on 2 cores).
+pub fn trained_model_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        use sru_ner::model::{EncoderReference, SruNerModel, DEFAULT_TYPES};
+        use sru_ner::transition::{TransitionOracle, WordSpan};
+        use tch::{nn::OptimizerConfig, Device, Kind, Tensor};
+
+        let types: Vec<String> = DEFAULT_TYPES.iter().map(|t| t.to_string()).collect();
+        let model = SruNerModel::untrained(EncoderReference::Default, types, Device::Cpu, 11).expect("default encoder");
+        let chemical = model.vocabulary().type_id("Chemical").unwrap();
+        let oracle = TransitionOracle::new(model.vocabulary());
+        let a = model.vocabulary().len();
+        let mut optimizer = tch::nn::Adam::default().build(model.var_store(), 3e-3).unwrap();
+        tch::manual_seed(5);
+        for step in 0..150 {
+            // 16 sentences; chemicals 0..8 only (8 and 9 are held out for the tests).
+            let batch: Vec<_> = (0..16).map(|i| fixture_sentence(step + i, (step * 3 + i) % 8, (step + 5 * i) % 8)).collect();
+            let pieces: Vec<Vec<Vec<u32>>> = batch
+                .iter()
+                .map(|(w, _)| model.tokenizer().word_pieces(&w.iter().map(String::as_str).collect::<Vec<_>>()).unwrap())
+                .collect();
+            let refs: Vec<&[Vec<u32>]> = pieces.iter().map(Vec::as_slice).collect();
+            let encoded = model.pooling().batch(&refs, Device::Cpu);
+            let s = tch::no_grad(|| model.sentence_matrix(&encoded, false));
+            let timesteps: Vec<_> = batch
+                .iter()
+                .map(|(w, spans)| {
+                    let spans: Vec<WordSpan> = spans.iter().map(|&(start, end)| WordSpan { start, end, label: chemical }).collect();
+                    oracle.timesteps(&spans, w.len()).unwrap()
+                })
+                .collect();
+            let g = timesteps.iter().map(Vec::len).max().unwrap();
+            let mut gold = vec![0f32; batch.len() * g * a];
+            for (b, steps) in timesteps.iter().enumerate() {
+                for (t, actions) in steps.iter().enumerate() {
+                    for &action in actions {
+                        gold[(b * g + t) * a + action] = 1.0;
+                    }
+                }
+            }
+            let gold = Tensor::from_slice(&gold).view([batch.len() as i64, g as i64, a as i64]);
+            let lengths: Vec<usize> = timesteps.iter().map(Vec::len).collect();
+            let foreign = Tensor::zeros([batch.len() as i64, a as i64], (Kind::Float, Device::Cpu));
+            let out = model.parser().forward_teacher_forced(&s, &encoded.slot_mask, &encoded.n_words, &gold, &lengths, &foreign, true);
+            optimizer.backward_step(&out.loss());
+        }
+        let dir = std::env::temp_dir().join(format!("sru-ner-fixture-{}", std::process::id()));
+        model.save(&dir).expect("saving the fixture model");
+        dir
+    })
+    .clone()
+}

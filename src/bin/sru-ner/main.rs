@@ -1,0 +1,36 @@
+//! `sru-ner`: the command-line surface of the model runtime.
+mod annotate_command;
+
+use clap::{Parser, Subcommand};
+
+/// Nested biomedical named-entity recognition (SRU-NER) for data pipelines.
+#[derive(Debug, Parser)]
+#[command(name = "sru-ner", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Annotate text: one JSON object per input document, in input order.
+    Annotate(annotate_command::AnnotateArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SRU_NER_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Annotate(args) => annotate_command::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("sru-ner: error: {error:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}

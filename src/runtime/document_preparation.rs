@@ -1,0 +1,77 @@
+use sru_ner_schemas::Entity;
+
+use crate::encoder::SubwordTokenizer;
+use crate::error::Result;
+use crate::text::{CharOffsets, SegmentedDocument};
+use crate::transition::DecodedSpan;
+
+/// A sentence, or a piece of a sentence too long for the encoder, ready for the model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentenceChunk {
+    /// Index of its first word in the document's word list.
+    pub first_word: usize,
+    /// Word pieces of each of its words.
+    pub pieces: Vec<Vec<u32>>,
+}
+
+/// A document split into chunks that fit the encoder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreparedDocument {
+    /// Words and sentences.
+    pub segmented: SegmentedDocument,
+    /// The model's units of work, in document order.
+    pub chunks: Vec<SentenceChunk>,
+}
+
+impl PreparedDocument {
+    /// Segments `text` and cuts sentences longer than `max_pieces` word pieces at word boundaries (a
+    /// single word longer than that keeps only its first `max_pieces` pieces).
+    pub fn prepare(text: &str, tokenizer: &SubwordTokenizer, max_pieces: usize) -> Result<Self> {
+        let segmented = SegmentedDocument::segment(text);
+        let mut chunks = Vec::new();
+        for sentence in &segmented.sentences {
+            let words: Vec<&str> = segmented.words[sentence.clone()].iter().map(|r| &text[r.clone()]).collect();
+            let pieces = tokenizer.word_pieces(&words)?;
+            let mut chunk = SentenceChunk { first_word: sentence.start, pieces: Vec::new() };
+            let mut used = 0;
+            for (offset, mut word) in pieces.into_iter().enumerate() {
+                word.truncate(max_pieces);
+                if used + word.len() > max_pieces && !chunk.pieces.is_empty() {
+                    let next = SentenceChunk { first_word: sentence.start + offset, pieces: Vec::new() };
+                    chunks.push(std::mem::replace(&mut chunk, next));
+                    used = 0;
+                }
+                used += word.len();
+                chunk.pieces.push(word);
+            }
+            chunks.push(chunk);
+        }
+        Ok(Self { segmented, chunks })
+    }
+
+    /// Turns the spans found in each chunk into entities with character offsets into `text`, sorted by
+    /// `(start, -end, label)`.
+    pub fn entities(&self, text: &str, spans: &[Vec<DecodedSpan>], types: &[String]) -> Vec<Entity> {
+        let offsets = &CharOffsets::new(text);
+        let words = &self.segmented.words;
+        let mut entities: Vec<Entity> = self
+            .chunks
+            .iter()
+            .zip(spans)
+            .flat_map(|(chunk, spans)| {
+                spans.iter().map(move |s| {
+                    let bytes = words[chunk.first_word + s.span.start].start..words[chunk.first_word + s.span.end - 1].end;
+                    Entity {
+                        start: offsets.char_offset(bytes.start),
+                        end: offsets.char_offset(bytes.end),
+                        label: types[s.span.label].clone(),
+                        text: text[bytes].to_string(),
+                        score: s.score,
+                    }
+                })
+            })
+            .collect();
+        entities.sort_by(|a, b| (a.start, std::cmp::Reverse(a.end), &a.label).cmp(&(b.start, std::cmp::Reverse(b.end), &b.label)));
+        entities
+    }
+}

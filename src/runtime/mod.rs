@@ -1,0 +1,265 @@
+//! The model runtime: one model on one thread (libtorch state is not `Sync`), fed by any number of
+//! callers through a channel; it batches the sentences of all pending requests by a token budget, sorted
+//! by length, and implements [`Annotator`].
+
+mod batch_planner;
+mod document_preparation;
+mod stage_timings;
+
+pub use batch_planner::plan_batches;
+pub use document_preparation::{PreparedDocument, SentenceChunk};
+pub use stage_timings::{Stage, StageTimings};
+
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
+use sru_ner_schemas::{AnnotateError, Annotator, Entity};
+use tch::Device;
+
+use crate::encoder::SubwordTokenizer;
+use crate::error::{Result, SruNerError};
+use crate::model::{EncoderReference, ModelManifest, SruNerModel, DEFAULT_TYPES};
+use crate::transition::DecodedSpan;
+
+/// Which model the runtime serves.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelSource {
+    /// A model directory.
+    Directory(PathBuf),
+    /// An untrained head (seed 0) over the default encoder and the 8 default types: only for trying the
+    /// plumbing; its entities are not meaningful.
+    UntrainedDefault,
+}
+
+/// How the runtime runs.
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    /// CPU or a CUDA device.
+    pub device: Device,
+    /// Most tokens (sentences × longest sentence, in word pieces) in one encoder batch.
+    pub token_budget: usize,
+    /// Most sentences in one batch.
+    pub max_batch_sentences: usize,
+    /// libtorch intra-op threads (None: libtorch's default, one per core).
+    pub threads: Option<i32>,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        Self { device: Device::Cpu, token_budget: 8192, max_batch_sentences: 256, threads: None }
+    }
+}
+
+/// Resolves `auto`, `cpu`, `cuda` or `cuda:N`.
+pub fn parse_device(name: &str) -> Result<Device> {
+    match name {
+        "cpu" => Ok(Device::Cpu),
+        "auto" => Ok(Device::cuda_if_available()),
+        "cuda" if tch::Cuda::is_available() => Ok(Device::Cuda(0)),
+        _ => match name.strip_prefix("cuda:").and_then(|n| n.parse::<usize>().ok()) {
+            Some(n) if (n as i64) < tch::Cuda::device_count() => Ok(Device::Cuda(n)),
+            _ => Err(SruNerError::DeviceUnavailable(name.to_string())),
+        },
+    }
+}
+
+struct Job {
+    sentences: Vec<Vec<Vec<u32>>>,
+    reply: Sender<std::result::Result<Vec<Vec<DecodedSpan>>, AnnotateError>>,
+}
+
+/// A running model; cheap to share (`Arc`) between threads. Dropping it stops the model thread.
+pub struct ModelRuntime {
+    jobs: Mutex<Option<Sender<Job>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    tokenizer: SubwordTokenizer,
+    manifest: ModelManifest,
+    model_id: String,
+    timings: Arc<StageTimings>,
+}
+
+impl ModelRuntime {
+    /// Loads the model on its own thread and starts serving.
+    pub fn start(source: ModelSource, options: RuntimeOptions) -> Result<Self> {
+        let (ready_tx, ready_rx) = bounded::<Result<(SubwordTokenizer, ModelManifest)>>(1);
+        let (jobs_tx, jobs_rx) = unbounded::<Job>();
+        let timings = Arc::new(StageTimings::default());
+        let thread_timings = Arc::clone(&timings);
+        let thread = std::thread::Builder::new()
+            .name("sru-ner-model".into())
+            .spawn(move || {
+                if let Some(n) = options.threads {
+                    tch::set_num_threads(n);
+                }
+                let model = match source {
+                    ModelSource::Directory(dir) => SruNerModel::load(&dir, options.device),
+                    ModelSource::UntrainedDefault => SruNerModel::untrained(
+                        EncoderReference::Default,
+                        DEFAULT_TYPES.iter().map(|t| t.to_string()).collect(),
+                        options.device,
+                        0,
+                    ),
+                };
+                match model {
+                    Ok(model) => {
+                        let _ = ready_tx.send(Ok((model.tokenizer().clone(), model.manifest().clone())));
+                        serve(&model, &jobs_rx, &options, &thread_timings);
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                    }
+                }
+            })
+            .map_err(|source| SruNerError::Io { path: PathBuf::from("<model thread>"), source })?;
+        let (tokenizer, manifest) = ready_rx
+            .recv()
+            .map_err(|_| SruNerError::ModelDirectory { path: PathBuf::new(), reason: "the model thread died while loading".into() })??;
+        Ok(Self {
+            jobs: Mutex::new(Some(jobs_tx)),
+            thread: Mutex::new(Some(thread)),
+            tokenizer,
+            model_id: manifest.model_id(),
+            manifest,
+            timings,
+        })
+    }
+
+    /// The served model's manifest.
+    pub fn manifest(&self) -> &ModelManifest {
+        &self.manifest
+    }
+
+    /// Time spent so far in each stage.
+    pub fn timings(&self) -> &StageTimings {
+        &self.timings
+    }
+
+    /// Splits documents into sentence chunks with word pieces (on the caller's thread).
+    pub fn prepare(&self, texts: &[&str]) -> std::result::Result<Vec<PreparedDocument>, AnnotateError> {
+        let start = Instant::now();
+        let prepared = texts
+            .iter()
+            .map(|t| PreparedDocument::prepare(t, &self.tokenizer, self.manifest.max_word_pieces))
+            .collect::<Result<Vec<_>>>()
+            .map_err(|e| AnnotateError::Model(e.to_string()));
+        self.timings.add(Stage::Tokenize, start.elapsed());
+        prepared
+    }
+
+    /// Stops accepting work and waits for the model thread to finish what it has.
+    pub fn shutdown(&self) {
+        self.jobs.lock().map(|mut j| j.take()).ok();
+        if let Some(thread) = self.thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for ModelRuntime {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl Annotator for ModelRuntime {
+    fn annotate(&self, texts: &[&str]) -> std::result::Result<Vec<Vec<Entity>>, AnnotateError> {
+        let documents = self.prepare(texts)?;
+        let sentences: Vec<Vec<Vec<u32>>> =
+            documents.iter().flat_map(|d| d.chunks.iter().map(|c| c.pieces.clone())).collect();
+        let spans = if sentences.is_empty() {
+            Vec::new()
+        } else {
+            let (reply, answer) = bounded(1);
+            let sender = self.jobs.lock().ok().and_then(|j| j.clone());
+            let sender = sender.ok_or_else(|| AnnotateError::RuntimeStopped("shut down".into()))?;
+            sender.send(Job { sentences, reply }).map_err(|_| AnnotateError::RuntimeStopped("model thread ended".into()))?;
+            answer.recv().map_err(|_| AnnotateError::RuntimeStopped("model thread ended".into()))??
+        };
+        let start = Instant::now();
+        let mut spans = spans.into_iter();
+        let entities = texts
+            .iter()
+            .zip(&documents)
+            .map(|(text, document)| {
+                let per_chunk: Vec<Vec<DecodedSpan>> = spans.by_ref().take(document.chunks.len()).collect();
+                document.entities(text, &per_chunk, self.manifest.types.as_slice())
+            })
+            .collect();
+        self.timings.add(Stage::MapOffsets, start.elapsed());
+        Ok(entities)
+    }
+
+    fn model_id(&self) -> &str {
+        &self.model_id
+    }
+}
+
+/// The model thread: take every pending job, batch their sentences together, answer each job.
+fn serve(model: &SruNerModel, jobs: &Receiver<Job>, options: &RuntimeOptions, timings: &StageTimings) {
+    while let Ok(first) = jobs.recv() {
+        let mut pending = vec![first];
+        let mut n_sentences = pending[0].sentences.len();
+        while n_sentences < 4 * options.max_batch_sentences {
+            match jobs.try_recv() {
+                Ok(job) => {
+                    n_sentences += job.sentences.len();
+                    pending.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let all: Vec<&[Vec<u32>]> = pending.iter().flat_map(|j| j.sentences.iter().map(Vec::as_slice)).collect();
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| annotate_sentences(model, &all, options, timings)))
+            .map_err(|panic| {
+                let message = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "unknown panic".into());
+                AnnotateError::Model(message)
+            });
+        match result {
+            Ok(mut spans) => {
+                for job in pending.into_iter().rev() {
+                    let mine = spans.split_off(spans.len() - job.sentences.len());
+                    let _ = job.reply.send(Ok(mine));
+                }
+            }
+            Err(error) => {
+                for job in pending {
+                    let _ = job.reply.send(Err(AnnotateError::Model(error.to_string())));
+                }
+            }
+        }
+    }
+}
+
+/// Spans for every sentence, in input order, batching by length.
+pub fn annotate_sentences(
+    model: &SruNerModel,
+    sentences: &[&[Vec<u32>]],
+    options: &RuntimeOptions,
+    timings: &StageTimings,
+) -> Vec<Vec<DecodedSpan>> {
+    let lengths: Vec<usize> = sentences.iter().map(|s| s.iter().map(Vec::len).sum::<usize>() + 2).collect();
+    let mut results: Vec<Vec<DecodedSpan>> = vec![Vec::new(); sentences.len()];
+    let pooling = model.pooling();
+    for batch_indices in plan_batches(&lengths, options.token_budget, options.max_batch_sentences) {
+        let batch_sentences: Vec<&[Vec<u32>]> = batch_indices.iter().map(|&i| sentences[i]).collect();
+        let start = Instant::now();
+        let batch = pooling.batch(&batch_sentences, model.device());
+        timings.add(Stage::BatchBuild, start.elapsed());
+        let (spans, profile) = model.decode_batch(&batch);
+        timings.add(Stage::Encode, profile.encode);
+        timings.add(Stage::DecodeSteps, profile.decode_steps);
+        timings.add(Stage::SpanDecode, profile.span_decode);
+        for (i, s) in batch_indices.into_iter().zip(spans) {
+            results[i] = s;
+        }
+    }
+    results
+}
