@@ -152,3 +152,33 @@ fn batched_greedy_decoding_equals_one_sentence_at_a_time() {
         assert!(diff < 1e-5, "sentence {b}: batched and alone differ by {diff}");
     }
 }
+
+#[test]
+fn greedy_decoding_equals_the_training_path_teacher_forced_on_its_own_choices() {
+    // The inference path (in-place write-back, incremental read-out) must compute what the training
+    // path computes when fed the same action sequence.
+    let (_vs, parser) = parser(2, 6);
+    let n_words = [6, 3, 9];
+    let (s, mask) = sentences(&n_words);
+    let _guard = tch::no_grad_guard();
+    let greedy = parser.decode_greedy(&s, &mask, &n_words, 1);
+    let (b, t, a) = greedy.probabilities.size3().unwrap();
+    let best = greedy.probabilities.argmax(2, false);
+    // Gold rows = one-hot of each greedy choice, up to and including its EOA (or its cap).
+    let mut lengths = Vec::new();
+    for i in 0..b {
+        let choices: Vec<i64> = Vec::try_from(best.get(i)).unwrap();
+        let end = choices.iter().position(|&c| c == ActionVocabulary::EOA as i64).map_or(t as usize, |p| p + 1);
+        lengths.push(end.min(greedy.steps[i as usize]));
+    }
+    let gold = best.one_hot(a).to_kind(Kind::Float);
+    let foreign = Tensor::zeros([b, a], (Kind::Float, Device::Cpu));
+    let forced = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, false);
+    for (i, &len) in lengths.iter().enumerate() {
+        let len = len as i64;
+        let ours = greedy.probabilities.get(i as i64).narrow(0, 0, len);
+        let theirs = forced.logits.get(i as i64).narrow(0, 0, len).sigmoid();
+        let diff = (ours - theirs).abs().max().double_value(&[]);
+        assert!(diff < 1e-5, "sentence {i}: greedy and teacher-forced differ by {diff}");
+    }
+}

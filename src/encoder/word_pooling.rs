@@ -1,4 +1,4 @@
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 
 /// How sub-word vectors become word vectors: the sentence matrix `S` of model.md §2 has one slot for
 /// `[CLS]`, one per word (the element-wise max over its sub-word vectors), and one for `[SEP]`, so a
@@ -24,9 +24,10 @@ pub struct WordPoolingBatch {
     pub slot_mask: Tensor,
     /// Number of words of each sentence.
     pub n_words: Vec<usize>,
-    /// For every (sentence, slot, piece): the flat position `b * T + t` of the token to take; (B·Q·K).
-    gather_index: Tensor,
-    dims: [i64; 4],
+    /// For every token: the flat slot `b * (Q + 1) + slot` it pools into; padding tokens go to the
+    /// extra slot Q, which is dropped. (B·T).
+    slot_index: Tensor,
+    dims: [i64; 3],
 }
 
 impl WordPooling {
@@ -36,47 +37,37 @@ impl WordPooling {
         let tokens = |s: &[Vec<u32>]| 2 + s.iter().map(Vec::len).sum::<usize>();
         let t = sentences.iter().map(|s| tokens(s)).max().unwrap_or(2);
         let q = sentences.iter().map(|s| s.len() + 2).max().unwrap_or(2);
-        let k = sentences.iter().flat_map(|s| s.iter().map(Vec::len)).max().unwrap_or(1).max(1);
 
         let mut ids = vec![i64::from(self.pad); b * t];
         let mut mask = vec![0i64; b * t];
         let mut slot_mask = vec![0f32; b * q];
-        let mut gather = vec![0i64; b * q * k];
+        let mut slot_index = vec![0i64; b * t];
         for (i, sentence) in sentences.iter().enumerate() {
-            let row = i * t;
-            let slot_of = |slot: usize| (i * q + slot) * k;
+            let (row, slots) = (i * t, (i * (q + 1)) as i64);
+            slot_index[row..row + t].fill(slots + q as i64);
             ids[row] = i64::from(self.cls);
+            slot_index[row] = slots;
             let mut position = 1;
             for (w, pieces) in sentence.iter().enumerate() {
-                let slot = slot_of(w + 1);
-                for j in 0..k {
-                    // Repeat the first piece to fill K: the max is unchanged.
-                    let piece = if j < pieces.len() { j } else { 0 };
-                    gather[slot + j] = (row + position + piece) as i64;
-                }
                 for &id in pieces {
                     ids[row + position] = i64::from(id);
+                    slot_index[row + position] = slots + w as i64 + 1;
                     position += 1;
                 }
             }
             ids[row + position] = i64::from(self.sep);
+            slot_index[row + position] = slots + sentence.len() as i64 + 1;
             mask[row..=row + position].fill(1);
-            gather[slot_of(0)..slot_of(0) + k].fill(row as i64);
-            let sep_slot = slot_of(sentence.len() + 1);
-            gather[sep_slot..sep_slot + k].fill((row + position) as i64);
             slot_mask[i * q..i * q + sentence.len() + 2].fill(1.0);
-            for pad_slot in sentence.len() + 2..q {
-                gather[slot_of(pad_slot)..slot_of(pad_slot) + k].fill(row as i64);
-            }
         }
-        let (bi, ti, qi, ki) = (b as i64, t as i64, q as i64, k as i64);
+        let (bi, ti, qi) = (b as i64, t as i64, q as i64);
         WordPoolingBatch {
             input_ids: Tensor::from_slice(&ids).view([bi, ti]).to_device(device),
             attention_mask: Tensor::from_slice(&mask).view([bi, ti]).to_device(device),
             slot_mask: Tensor::from_slice(&slot_mask).view([bi, qi]).to_device(device),
             n_words: sentences.iter().map(|s| s.len()).collect(),
-            gather_index: Tensor::from_slice(&gather).to_device(device),
-            dims: [bi, ti, qi, ki],
+            slot_index: Tensor::from_slice(&slot_index).to_device(device),
+            dims: [bi, ti, qi],
         }
     }
 }
@@ -92,12 +83,46 @@ impl WordPoolingBatch {
         self.n_words.is_empty()
     }
 
-    /// Pools encoder output (B, T, d) into the sentence matrix S (B, Q, d); padding slots are zero.
+    /// Pools encoder output (B, T, d) into the sentence matrix S (B, Q, d): each slot is the element-wise
+    /// max of its tokens (`index_reduce` "amax", differentiable); padding slots are zero.
     pub fn pool(&self, hidden: &Tensor) -> Tensor {
-        let [b, t, q, k] = self.dims;
+        let [b, t, q] = self.dims;
         let d = hidden.size()[2];
-        let pieces = hidden.reshape([b * t, d]).index_select(0, &self.gather_index).view([b, q, k, d]);
-        let (words, _) = pieces.max_dim(2, false);
-        words * self.slot_mask.unsqueeze(-1).to_kind(Kind::Float).to_kind(hidden.kind())
+        let slots = Tensor::zeros([b * (q + 1), d], (hidden.kind(), hidden.device()));
+        let pooled = slots.index_reduce(0, &self.slot_index, &hidden.reshape([b * t, d]), "amax", false);
+        pooled.view([b, q + 1, d]).narrow(1, 0, q)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::Kind;
+
+    #[test]
+    fn slots_are_the_max_over_their_tokens_and_padding_is_zero() {
+        let pooling = WordPooling { cls: 101, sep: 102, pad: 0 };
+        let a: Vec<Vec<u32>> = vec![vec![7, 8, 9], vec![10]];
+        let b: Vec<Vec<u32>> = vec![vec![11]];
+        let batch = pooling.batch(&[&a, &b], Device::Cpu);
+        assert_eq!(batch.input_ids.size(), [2, 6]);
+        let ids: Vec<i64> = Vec::try_from(batch.input_ids.view([-1])).unwrap();
+        assert_eq!(ids, [101, 7, 8, 9, 10, 102, 101, 11, 102, 0, 0, 0]);
+        let hidden = Tensor::randn([2, 6, 4], (Kind::Float, Device::Cpu));
+        let s = batch.pool(&hidden);
+        assert_eq!(s.size(), [2, 4, 4]);
+        let expect = |b: i64, tokens: &[i64]| {
+            Tensor::stack(&tokens.iter().map(|&t| hidden.get(b).get(t)).collect::<Vec<_>>(), 0).amax([0], false)
+        };
+        let close = |x: Tensor, y: Tensor| (x - y).abs().max().double_value(&[]) < 1e-7;
+        assert!(close(s.get(0).get(0), expect(0, &[0])), "CLS");
+        assert!(close(s.get(0).get(1), expect(0, &[1, 2, 3])), "word of three pieces");
+        assert!(close(s.get(0).get(2), expect(0, &[4])));
+        assert!(close(s.get(0).get(3), expect(0, &[5])), "SEP");
+        assert!(close(s.get(1).get(1), expect(1, &[1])));
+        assert!(close(s.get(1).get(2), expect(1, &[2])), "SEP of the short sentence");
+        assert_eq!(s.get(1).get(3).abs().sum(Kind::Float).double_value(&[]), 0.0, "padding slot");
+        let mask: Vec<f32> = Vec::try_from(batch.slot_mask.view([-1])).unwrap();
+        assert_eq!(mask, [1., 1., 1., 1., 1., 1., 1., 0.]);
     }
 }

@@ -28,4 +28,45 @@ impl ActionHead {
         let features = Tensor::cat(&[word, context], 1).dropout(self.dropout, train);
         self.w2.forward(&self.w1.forward(&features).tanh())
     }
+
+    /// Inference only: the head prepared for a batch S (B, Q, d): the word half of
+    /// `W1 [S_w ; ctx] + b1` for every slot, and contiguous transposed weights for the rest, so a step costs
+    /// one (B, d)·(d, 2d) product and the W2 product.
+    pub fn for_inference(&self, sentence: &Tensor) -> InferenceHead {
+        let d = sentence.size()[2];
+        let word_halves = sentence.matmul(&self.w1.ws.narrow(1, 0, d).tr());
+        let word_halves = match &self.w1.bs {
+            Some(bias) => word_halves + bias,
+            None => word_halves,
+        };
+        InferenceHead {
+            word_halves,
+            w1_context: self.w1.ws.narrow(1, d, d).tr().contiguous(),
+            w2: self.w2.ws.tr().contiguous(),
+            b2: self.w2.bs.as_ref().map(Tensor::shallow_clone),
+        }
+    }
+}
+
+/// [`ActionHead`] prepared for one batch by [`ActionHead::for_inference`].
+#[derive(Debug)]
+pub struct InferenceHead {
+    /// `W1[:, :d] S_i + b1` for every slot, (B, Q, 2d).
+    pub word_halves: Tensor,
+    w1_context: Tensor,
+    w2: Tensor,
+    b2: Option<Tensor>,
+}
+
+impl InferenceHead {
+    /// Logits from the word halves at the pointers (B, 2d) and the read-out (B, d); equal to
+    /// [`ActionHead::forward_t`] without dropout.
+    pub fn forward(&self, word_half: &Tensor, context: &Tensor) -> Tensor {
+        let hidden = (word_half + context.matmul(&self.w1_context)).tanh();
+        let logits = hidden.matmul(&self.w2);
+        match &self.b2 {
+            Some(bias) => logits + bias,
+            None => logits,
+        }
+    }
 }

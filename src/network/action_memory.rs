@@ -40,15 +40,28 @@ impl ActionMemory {
         MemoryState { slots, pointer: Tensor::zeros([b], (Kind::Int64, sentence.device())) }
     }
 
-    /// Write-back, model.md §2 step 2 / the paper's Eq. (2): `ω = Σ_a softmax(u)_a · keep_a · emb(a)`
-    /// with `keep_a = [σ(u_a) ≥ σ(u_SH)]`, added to slot `C[m]`.
-    pub fn write_back(&self, state: &mut MemoryState, logits: &Tensor) {
-        let q = state.slots.size()[1];
+    /// The paper's Eq. (2), model.md §2 step 2: `ω = Σ_a softmax(u)_a · keep_a · emb(a)` with
+    /// `keep_a = [σ(u_a) ≥ σ(u_SH)]`; (B, d).
+    pub fn omega(&self, logits: &Tensor) -> Tensor {
         let shift = logits.select(1, ActionVocabulary::SH as i64).unsqueeze(1);
         let keep = logits.ge_tensor(&shift).to_kind(logits.kind());
         let weights = logits.softmax(1, logits.kind()) * keep;
-        let omega = weights.matmul(&self.action_embeddings.to_kind(logits.kind()));
+        weights.matmul(&self.action_embeddings.to_kind(logits.kind()))
+    }
+
+    /// Write-back for training: `C[m] += ω`, out of place so that autograd sees it.
+    pub fn write_back(&self, state: &mut MemoryState, logits: &Tensor) {
+        let q = state.slots.size()[1];
+        let omega = self.omega(logits);
         let at_pointer = state.pointer.one_hot(q).to_kind(state.slots.kind()).unsqueeze(-1);
         state.slots = &state.slots + at_pointer * omega.unsqueeze(1).to_kind(state.slots.kind());
+    }
+
+    /// Write-back for inference: `C[m] += ω` in place (B·d values touched, not B·Q·d); returns ω.
+    pub fn write_back_in_place(&self, state: &mut MemoryState, logits: &Tensor) -> Tensor {
+        let omega = self.omega(logits).to_kind(state.slots.kind());
+        let rows = Tensor::arange(state.pointer.size()[0], (Kind::Int64, state.pointer.device()));
+        let _ = state.slots.index_put_(&[Some(rows), Some(state.pointer.shallow_clone())], &omega, true);
+        omega
     }
 }

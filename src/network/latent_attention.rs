@@ -63,6 +63,38 @@ impl LatentAttention {
         ids.masked_fill(&slot_mask.eq(0.0), padding)
     }
 
+    /// The inference form of the read-out for memory `slots` (B, Q, d) (no dropout, so exact by
+    /// linearity): `score_i = μ · ((L∘D1)·C_i) + ((L∘D1)·P)[id(i, m)]`. The position half is tabulated
+    /// once per batch for every pointer value m, and `(L∘D1)·C` is kept up to date as slots are written
+    /// ([`IncrementalReadout::slot_written`]), so a step builds no (B, Q, d) tensor. Padding slots are
+    /// masked after the max, so their position id does not matter here.
+    pub fn incremental(&self, slots: &Tensor) -> IncrementalReadout {
+        let kind = slots.kind();
+        let (b, q) = (slots.size()[0], slots.size()[1]);
+        let latents = (&self.latents * &self.d1).to_kind(kind);
+        let per_id = self.positions.ws.to_kind(kind).matmul(&latents.tr());
+        let all_pointers = Tensor::arange(q, (Kind::Int64, slots.device()));
+        let every_slot = Tensor::ones([q, q], (kind, slots.device()));
+        let ids = self.position_ids(&every_slot, &all_pointers);
+        let j = per_id.size()[1];
+        IncrementalReadout {
+            position_scores: per_id.index_select(0, &ids.view([-1])).view([q, q, j]),
+            latent_scores: slots.matmul(&latents.tr()) * self.token_multiplier.to_kind(kind),
+            latents: latents * self.token_multiplier.to_kind(kind),
+            d2: self.d2.to_kind(kind),
+            rows: Tensor::arange(b, (Kind::Int64, slots.device())),
+        }
+    }
+
+    /// ctx (B, d) from the incremental read-out, the memory C (B, Q, d), its slot mask and the pointer m.
+    pub fn read_incremental(&self, readout: &IncrementalReadout, slots: &Tensor, slot_mask: &Tensor, pointer: &Tensor) -> Tensor {
+        let kind = slots.kind();
+        let keys = &readout.latent_scores + readout.position_scores.index_select(0, pointer);
+        let (scores, _) = keys.max_dim(2, false);
+        let alpha = scores.masked_fill(&slot_mask.eq(0.0), -1e12).softmax(1, kind);
+        alpha.unsqueeze(1).bmm(slots).squeeze_dim(1) * &readout.d2
+    }
+
     /// ctx (B, d) from the memory C (B, Q, d), its slot mask (B, Q) and the pointer m (B).
     pub fn forward_t(&self, slots: &Tensor, slot_mask: &Tensor, pointer: &Tensor, train: bool) -> Tensor {
         let kind = slots.kind();
@@ -74,5 +106,26 @@ impl LatentAttention {
         let scores = scores.masked_fill(&slot_mask.eq(0.0), -1e12);
         let alpha = scores.softmax(1, kind);
         alpha.unsqueeze(1).bmm(slots).squeeze_dim(1) * self.d2.to_kind(kind)
+    }
+}
+
+/// State of [`LatentAttention::incremental`] for one batch.
+#[derive(Debug)]
+pub struct IncrementalReadout {
+    /// μ·(L∘D1), (J, d).
+    latents: Tensor,
+    /// (L∘D1)·P(id(i, m)) for every pointer m and slot i, (Q, Q, J).
+    position_scores: Tensor,
+    /// μ·(L∘D1)·C_i for every slot, (B, Q, J).
+    latent_scores: Tensor,
+    d2: Tensor,
+    rows: Tensor,
+}
+
+impl IncrementalReadout {
+    /// Records `C[m] += delta` (delta: (B, d)) for the pointer m of each sentence.
+    pub fn slot_written(&mut self, pointer: &Tensor, delta: &Tensor) {
+        let update = delta.matmul(&self.latents.tr());
+        let _ = self.latent_scores.index_put_(&[Some(self.rows.shallow_clone()), Some(pointer.shallow_clone())], &update, true);
     }
 }

@@ -6,9 +6,9 @@ mod action_memory;
 mod latent_attention;
 mod sru_parser;
 
-pub use action_head::ActionHead;
+pub use action_head::{ActionHead, InferenceHead};
 pub use action_memory::{ActionMemory, MemoryState};
-pub use latent_attention::LatentAttention;
+pub use latent_attention::{IncrementalReadout, LatentAttention};
 pub use sru_parser::{GreedyDecoding, SruParser, TeacherForcedOutput};
 
 use serde::{Deserialize, Serialize};

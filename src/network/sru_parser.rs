@@ -72,7 +72,7 @@ impl SruParser {
         (state, context)
     }
 
-    /// S_w for the pointer of each sentence: (B, d).
+    /// Row `pointer[b]` of each sentence of a (B, Q, n) tensor (S_w from S): (B, n).
     fn current_words(sentence: &Tensor, pointer: &Tensor) -> Tensor {
         let d = sentence.size()[2];
         let index = pointer.view([-1, 1, 1]).expand([-1, 1, d], false);
@@ -155,7 +155,7 @@ impl SruParser {
         }
     }
 
-    /// Batched greedy decoding: every sentence steps together; a sentence is finished once its argmax is
+    /// Batched greedy decoding (call under `no_grad`): every sentence steps together; a sentence is finished once its argmax is
     /// `EOA` or it reaches its cap of `ceil(max_steps_factor · (N + 2))` timesteps, and the loop ends when
     /// all are finished. `check_every` sets how often that is checked (a host sync on CUDA).
     pub fn decode_greedy(&self, sentence: &Tensor, slot_mask: &Tensor, n_words: &[usize], check_every: usize) -> GreedyDecoding {
@@ -165,11 +165,16 @@ impl SruParser {
         let max_cap = caps.iter().copied().max().unwrap_or(0);
         let last_slot = Tensor::from_slice(&n_words.iter().map(|&n| n as i64 + 1).collect::<Vec<_>>()).to_device(device);
         let cap_tensor = Tensor::from_slice(&caps.iter().map(|&c| c as i64).collect::<Vec<_>>()).to_device(device);
-        let (mut state, mut context) = self.start(sentence, slot_mask, false);
+        // Inference form of `start` and `step`: in-place write-back and the incremental read-out.
+        let mut state = self.memory.begin(sentence);
+        let mut readout = self.attention.incremental(&state.slots);
+        let head = self.head.for_inference(sentence);
+        let mut context = self.attention.read_incremental(&readout, &state.slots, slot_mask, &state.pointer);
+        state.pointer = state.pointer.ones_like();
         let mut finished = Tensor::zeros([n_words.len() as i64], (Kind::Bool, device));
         let mut steps = Vec::with_capacity(max_cap);
         for step in 0..max_cap {
-            let logits = self.head.forward_t(&Self::current_words(sentence, &state.pointer), &context, false);
+            let logits = head.forward(&Self::current_words(&head.word_halves, &state.pointer), &context);
             steps.push(logits.sigmoid());
             let best = logits.argmax(1, false);
             let ends = best.eq(ActionVocabulary::EOA as i64);
@@ -177,8 +182,11 @@ impl SruParser {
             if (step + 1) % check_every.max(1) == 0 && bool::try_from(finished.all()).unwrap_or(false) {
                 break;
             }
+            let omega = self.memory.write_back_in_place(&mut state, &logits);
+            readout.slot_written(&state.pointer, &omega);
+            context = self.attention.read_incremental(&readout, &state.slots, slot_mask, &state.pointer);
             let advance = ends.logical_or(&best.eq(ActionVocabulary::SH as i64)).to_kind(Kind::Int64);
-            context = self.step(&mut state, &logits, slot_mask, &advance, &last_slot, false);
+            state.pointer = (&state.pointer + advance).minimum(&last_slot);
         }
         GreedyDecoding { probabilities: Tensor::stack(&steps, 1), steps: caps }
     }
