@@ -4,14 +4,10 @@ mod common;
 
 use std::sync::Arc;
 
-use sru_ner::model::{EncoderReference, SruNerModel, DEFAULT_TYPES};
+use sru_ner::model::{SruNerModel, DEFAULT_TYPES};
 use sru_ner::runtime::{ModelRuntime, ModelSource, RuntimeOptions};
 use sru_ner::Annotator;
 use tch::Device;
-
-fn types() -> Vec<String> {
-    DEFAULT_TYPES.iter().map(|t| t.to_string()).collect()
-}
 
 fn trained_model_dir() -> std::path::PathBuf {
     common::trained_model_dir()
@@ -32,12 +28,13 @@ fn entity_text_is_the_slice_at_its_character_offsets_for_every_pubmed_abstract()
     let abstracts = common::pubmed_abstracts(&pubmed);
     assert_eq!(abstracts.len(), 2404, "pubmed_raw holds 2404 abstracts (PROVENANCE.txt)");
     let runtime = ModelRuntime::start(ModelSource::Directory(trained_model_dir()), RuntimeOptions::default()).unwrap();
-    // Every sentence of every abstract goes through segmentation and offset mapping; the model runs on a
-    // sample (the full set is the benchmark's job) plus on texts with multi-byte characters.
-    let mut texts: Vec<String> = abstracts.iter().step_by(40).map(|(_, t)| t.clone()).collect();
+    // Every abstract, plus a text with multi-byte characters (the abstracts are ASCII-fied).
+    let mut texts: Vec<String> = abstracts.iter().map(|(_, t)| t.clone()).collect();
     texts.push("Treatment with α-aspirin 🧬 reduced fever. Müller cells received insulin and β-heparin daily.".into());
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let annotated = runtime.annotate(&refs).unwrap();
+    let annotated: Vec<Vec<sru_ner::Entity>> =
+        refs.chunks(64).flat_map(|chunk| runtime.annotate(chunk).unwrap()).collect();
+    assert_eq!(annotated.len(), refs.len());
     let mut n_entities = 0;
     for (text, entities) in refs.iter().zip(&annotated) {
         let chars: Vec<char> = text.chars().collect();

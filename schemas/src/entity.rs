@@ -19,3 +19,17 @@ pub struct Entity {
     /// actions.
     pub score: f32,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialises_with_the_documented_field_names() {
+        let e = Entity { start: 3, end: 7, label: "Chemical".into(), text: "NaCl".into(), score: 0.5 };
+        let json = serde_json::to_string(&e).unwrap();
+        assert_eq!(json, r#"{"start":3,"end":7,"label":"Chemical","text":"NaCl","score":0.5}"#);
+        let back: Entity = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, e);
+    }
+}

@@ -84,12 +84,14 @@ impl WordPoolingBatch {
     }
 
     /// Pools encoder output (B, T, d) into the sentence matrix S (B, Q, d): each slot is the element-wise
-    /// max of its tokens (`index_reduce` "amax", differentiable); padding slots are zero.
+    /// max of its tokens (`scatter_reduce` "amax", differentiable); padding slots are zero.
     pub fn pool(&self, hidden: &Tensor) -> Tensor {
         let [b, t, q] = self.dims;
         let d = hidden.size()[2];
         let slots = Tensor::zeros([b * (q + 1), d], (hidden.kind(), hidden.device()));
-        let pooled = slots.index_reduce(0, &self.slot_index, &hidden.reshape([b * t, d]), "amax", false);
+        let index = self.slot_index.unsqueeze(1).expand([b * t, d], false);
+        // `internal_scatter_reduce` is ATen's `scatter_reduce.two` (with include_self).
+        let pooled = slots.internal_scatter_reduce(0, &index, &hidden.reshape([b * t, d]), "amax", false);
         pooled.view([b, q + 1, d]).narrow(1, 0, q)
     }
 }
