@@ -5,7 +5,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum SruNerError {
     /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
     /// A JSON file (config, manifest) could not be parsed.
     #[error("{path}: invalid JSON: {source}")]
@@ -31,6 +31,15 @@ pub enum SruNerError {
     /// The gold spans of a sentence cannot be turned into actions.
     #[error("sentence {sentence}: {source}")]
     Oracle { sentence: usize, source: crate::transition::OracleError },
+    /// A corpus file is malformed at this line.
+    #[error("{}:{line}: {reason}", path.display())]
+    Corpus { path: PathBuf, line: usize, reason: String },
+    /// A corpus-store file could not be written or read.
+    #[error("corpus store {}: {reason}", path.display())]
+    Store { path: PathBuf, reason: String },
+    /// A training configuration is invalid.
+    #[error("{}: {reason}", path.display())]
+    Config { path: PathBuf, reason: String },
     /// The requested device is not available.
     #[error("device {0} is not available in this libtorch build or machine")]
     DeviceUnavailable(String),

@@ -9,6 +9,7 @@
 //! - [`runtime`]: one model on one thread, batching the texts of many callers; implements
 //!   [`sru_ner_schemas::Annotator`].
 
+pub mod corpus;
 pub mod encoder;
 pub mod error;
 pub mod model;

@@ -4,7 +4,9 @@
 //! on it alone, and reach the model through the [`Annotator`] trait.
 
 mod annotator;
+mod corpus_schema;
 mod entity;
 
 pub use annotator::{AnnotateError, Annotator};
+pub use corpus_schema::{corpus_schema, span_fields, word_fields};
 pub use entity::Entity;

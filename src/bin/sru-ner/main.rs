@@ -1,5 +1,6 @@
 //! `sru-ner`: the command-line surface of the model runtime.
 mod annotate_command;
+mod import_command;
 
 use clap::{Parser, Subcommand};
 
@@ -15,6 +16,8 @@ struct Cli {
 enum Command {
     /// Annotate text: one JSON object per input document, in input order.
     Annotate(annotate_command::AnnotateArgs),
+    /// Convert annotated corpus files into the Parquet corpus store.
+    Import(import_command::ImportArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -25,6 +28,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Annotate(args) => annotate_command::run(args),
+        Command::Import(args) => import_command::run(args).map(|()| std::process::ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
