@@ -12,10 +12,12 @@
 pub mod corpus;
 pub mod encoder;
 pub mod error;
+pub mod evaluation;
 pub mod model;
 pub mod network;
 pub mod runtime;
 pub mod text;
+pub mod training;
 pub mod transition;
 
 pub use error::{Result, SruNerError};

@@ -4,7 +4,7 @@ mod corpus_statistics;
 mod corpus_store;
 mod iob_reader;
 
-pub use corpus_statistics::CorpusStatistics;
+pub use corpus_statistics::{is_nested, CorpusStatistics};
 pub use corpus_store::CorpusStore;
 pub use iob_reader::read_iob;
 

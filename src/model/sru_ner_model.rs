@@ -32,6 +32,8 @@ pub struct SruNerModel {
     vocabulary: ActionVocabulary,
     tokenizer: SubwordTokenizer,
     manifest: ModelManifest,
+    /// The base encoder's weights, to tell which encoder tensors training changed.
+    base_encoder: std::path::PathBuf,
 }
 
 impl std::fmt::Debug for SruNerModel {
@@ -44,14 +46,27 @@ impl SruNerModel {
     /// A model with a freshly initialised head (seeded) on a pre-trained encoder: the starting point of
     /// training, and the stand-in default until a trained one exists.
     pub fn untrained(encoder: EncoderReference, types: Vec<String>, device: Device, seed: i64) -> Result<Self> {
+        Self::untrained_with(encoder, types, device, seed, |_| {})
+    }
+
+    /// [`SruNerModel::untrained`] with the head's hyper-parameters adjusted by `configure`.
+    pub fn untrained_with(
+        encoder: EncoderReference,
+        types: Vec<String>,
+        device: Device,
+        seed: i64,
+        configure: impl FnOnce(&mut HeadConfig),
+    ) -> Result<Self> {
         let files = EncoderFiles::locate(&encoder.resolve(None))?;
         let config = BertConfig::from_file(&files.config)?;
+        let mut head = HeadConfig::new(config.hidden_size, types.len());
+        configure(&mut head);
         let manifest = ModelManifest {
             format_version: 1,
             name: "sru-ner-untrained".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             trained: false,
-            head: HeadConfig::new(config.hidden_size, types.len()),
+            head,
             types,
             encoder,
             max_word_pieces: MAX_WORD_PIECES.min(config.max_position_embeddings as usize - 2),
@@ -85,12 +100,13 @@ impl SruNerModel {
         }
         let vocabulary = ActionVocabulary::new(manifest.types.clone());
         let vs = nn::VarStore::new(device);
-        let encoder = BertEncoder::new(&vs.root() / "bert", &config);
+        // Optimizer groups: 0 = encoder, 1 = head (model.md §3 trains them at different rates).
+        let encoder = BertEncoder::new(&vs.root().set_group(0) / "bert", &config);
         tch::manual_seed(seed);
-        let parser = SruParser::new(&vs.root() / "head", &manifest.head);
+        let parser = SruParser::new(&vs.root().set_group(1) / "head", &manifest.head);
         load_hf_weights(&vs, &files.weights, "bert.")?;
         let tokenizer = SubwordTokenizer::from_file(&files.tokenizer)?;
-        Ok(Self { vs, encoder, parser, vocabulary, tokenizer, manifest })
+        Ok(Self { vs, encoder, parser, vocabulary, tokenizer, manifest, base_encoder: files.weights.clone() })
     }
 
     /// Copies the tensors of a safetensors file into the variables of the same name; with `require_all`,
@@ -119,15 +135,55 @@ impl SruNerModel {
         Ok(())
     }
 
-    /// Saves the model directory: manifest and head weights (fp32).
-    pub fn save(&self, dir: &Path) -> Result<()> {
+    /// Saves the model directory: `manifest.json`, `head.safetensors`, and `encoder.safetensors` with the
+    /// encoder tensors that differ from the base encoder (none for an untouched encoder). Tensors are
+    /// stored in fp16 and read back into the model's precision.
+    pub fn save(&mut self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|source| SruNerError::Io { path: dir.to_path_buf(), source })?;
+        let variables = self.vs.variables();
+        let half = |name: &String, t: &Tensor| (name.clone(), t.to_kind(Kind::Half).to_device(Device::Cpu));
         let mut head: Vec<(String, Tensor)> =
-            self.vs.variables().into_iter().filter(|(name, _)| name.starts_with("head.")).collect();
+            variables.iter().filter(|(name, _)| name.starts_with("head.")).map(|(n, t)| half(n, t)).collect();
         head.sort_by(|a, b| a.0.cmp(&b.0));
         let path = dir.join("head.safetensors");
         Tensor::write_safetensors(&head, &path).context(format!("writing {}", path.display()))?;
+
+        let base = Tensor::read_safetensors(&self.base_encoder).context(format!("reading {}", self.base_encoder.display()))?;
+        let mut changed: Vec<(String, Tensor)> = Vec::new();
+        for (name, base_tensor) in &base {
+            let key = format!("bert.{}", name.strip_prefix("bert.").unwrap_or(name));
+            if let Some(variable) = variables.get(&key) {
+                let same = tch::no_grad(|| variable.to_device(Device::Cpu).to_kind(Kind::Float).equal(&base_tensor.to_kind(Kind::Float)));
+                if !same {
+                    changed.push(half(&key, variable));
+                }
+            }
+        }
+        let encoder_file = "encoder.safetensors";
+        let encoder_path = dir.join(encoder_file);
+        if changed.is_empty() {
+            self.manifest.encoder_weights = None;
+            if encoder_path.exists() {
+                std::fs::remove_file(&encoder_path).map_err(|source| SruNerError::Io { path: encoder_path.clone(), source })?;
+            }
+        } else {
+            changed.sort_by(|a, b| a.0.cmp(&b.0));
+            Tensor::write_safetensors(&changed, &encoder_path).context(format!("writing {}", encoder_path.display()))?;
+            self.manifest.encoder_weights = Some(encoder_file.into());
+        }
         self.manifest.write(dir)
+    }
+
+    /// Keeps the word-embedding table fixed during training (it is then never saved: it equals the base).
+    pub fn freeze_word_embeddings(&mut self) {
+        if let Some(table) = self.vs.variables().get("bert.embeddings.word_embeddings.weight") {
+            let _ = table.set_requires_grad(false);
+        }
+    }
+
+    /// The manifest, to record provenance while training.
+    pub fn manifest_mut(&mut self) -> &mut ModelManifest {
+        &mut self.manifest
     }
 
     /// The manifest (name, types, provenance).

@@ -14,6 +14,29 @@ pub struct SentenceChunk {
     pub pieces: Vec<Vec<u32>>,
 }
 
+impl SentenceChunk {
+    /// Cuts a sentence (word pieces per word, its first word at `first_word`) into chunks of at most
+    /// `max_pieces` pieces at word boundaries; a single word longer than that keeps its first
+    /// `max_pieces` pieces.
+    pub fn split(first_word: usize, pieces: Vec<Vec<u32>>, max_pieces: usize) -> Vec<SentenceChunk> {
+        let mut chunks = Vec::new();
+        let mut chunk = SentenceChunk { first_word, pieces: Vec::new() };
+        let mut used = 0;
+        for (offset, mut word) in pieces.into_iter().enumerate() {
+            word.truncate(max_pieces);
+            if used + word.len() > max_pieces && !chunk.pieces.is_empty() {
+                let next = SentenceChunk { first_word: first_word + offset, pieces: Vec::new() };
+                chunks.push(std::mem::replace(&mut chunk, next));
+                used = 0;
+            }
+            used += word.len();
+            chunk.pieces.push(word);
+        }
+        chunks.push(chunk);
+        chunks
+    }
+}
+
 /// A document split into chunks that fit the encoder.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreparedDocument {
@@ -31,20 +54,7 @@ impl PreparedDocument {
         let mut chunks = Vec::new();
         for sentence in &segmented.sentences {
             let words: Vec<&str> = segmented.words[sentence.clone()].iter().map(|r| &text[r.clone()]).collect();
-            let pieces = tokenizer.word_pieces(&words)?;
-            let mut chunk = SentenceChunk { first_word: sentence.start, pieces: Vec::new() };
-            let mut used = 0;
-            for (offset, mut word) in pieces.into_iter().enumerate() {
-                word.truncate(max_pieces);
-                if used + word.len() > max_pieces && !chunk.pieces.is_empty() {
-                    let next = SentenceChunk { first_word: sentence.start + offset, pieces: Vec::new() };
-                    chunks.push(std::mem::replace(&mut chunk, next));
-                    used = 0;
-                }
-                used += word.len();
-                chunk.pieces.push(word);
-            }
-            chunks.push(chunk);
+            chunks.extend(SentenceChunk::split(sentence.start, tokenizer.word_pieces(&words)?, max_pieces));
         }
         Ok(Self { segmented, chunks })
     }

@@ -83,7 +83,7 @@ pub fn trained_model_dir() -> PathBuf {
         use tch::{nn::OptimizerConfig, Device, Kind, Tensor};
 
         let types: Vec<String> = DEFAULT_TYPES.iter().map(|t| t.to_string()).collect();
-        let model = SruNerModel::untrained(EncoderReference::Default, types, Device::Cpu, 11).expect("default encoder");
+        let mut model = SruNerModel::untrained(EncoderReference::Default, types, Device::Cpu, 11).expect("default encoder");
         let chemical = model.vocabulary().type_id("Chemical").unwrap();
         let oracle = TransitionOracle::new(model.vocabulary());
         let a = model.vocabulary().len();

@@ -48,7 +48,7 @@ pub struct AnnotateArgs {
 }
 
 /// Where the committed default model would live.
-fn default_model_dir() -> PathBuf {
+pub fn default_model_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join("default")
 }
 

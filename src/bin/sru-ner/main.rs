@@ -1,6 +1,8 @@
 //! `sru-ner`: the command-line surface of the model runtime.
 mod annotate_command;
+mod eval_command;
 mod import_command;
+mod train_command;
 
 use clap::{Parser, Subcommand};
 
@@ -18,6 +20,10 @@ enum Command {
     Annotate(annotate_command::AnnotateArgs),
     /// Convert annotated corpus files into the Parquet corpus store.
     Import(import_command::ImportArgs),
+    /// Train a model on corpora of the store.
+    Train(train_command::TrainArgs),
+    /// Score a model on a corpus split of the store (strict span P/R/F1).
+    Eval(eval_command::EvalArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -29,6 +35,8 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Annotate(args) => annotate_command::run(args),
         Command::Import(args) => import_command::run(args).map(|()| std::process::ExitCode::SUCCESS),
+        Command::Train(args) => train_command::run(args).map(|()| std::process::ExitCode::SUCCESS),
+        Command::Eval(args) => eval_command::run(args).map(|()| std::process::ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,64 @@
+//! `sru-ner eval`: strict span precision/recall/F1 of a model on a corpus split of the store.
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use sru_ner::corpus::CorpusStore;
+use sru_ner::evaluation::{evaluate, EvaluationMode};
+use sru_ner::model::SruNerModel;
+use sru_ner::runtime::{parse_device, RuntimeOptions};
+
+use crate::annotate_command::default_model_dir;
+
+/// Arguments of `sru-ner eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Model directory [default: the committed default model].
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Corpus store.
+    #[arg(long)]
+    store: PathBuf,
+    /// Corpus name.
+    #[arg(long)]
+    corpus: String,
+    /// Split.
+    #[arg(long)]
+    split: String,
+    /// disjoint: drop predicted types the corpus does not annotate; merged: count them as errors.
+    #[arg(long, value_enum, default_value = "disjoint")]
+    mode: EvaluationMode,
+    /// Print JSON: `micro`, `per_type`, `nested` with precision/recall/f1 in 0-1, and `unknown_types`.
+    #[arg(long)]
+    json: bool,
+    /// Device: auto, cpu, cuda or cuda:N.
+    #[arg(long, default_value = "auto")]
+    device: String,
+}
+
+/// Runs the command.
+pub fn run(args: EvalArgs) -> Result<()> {
+    let device = parse_device(&args.device)?;
+    let dir = args.model.clone().unwrap_or_else(default_model_dir);
+    let model = SruNerModel::load(&dir, device).with_context(|| format!("loading {}", dir.display()))?;
+    let sentences = CorpusStore::new(&args.store).read(&args.corpus, &args.split)?;
+    anyhow::ensure!(!sentences.is_empty(), "no sentences for {}/{} in {}", args.corpus, args.split, args.store.display());
+    let report = evaluate(&model, &sentences, args.mode, &RuntimeOptions { device, ..RuntimeOptions::default() })?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+        return Ok(());
+    }
+    println!("{} {}/{} ({} sentences, {:?} mode)", model.manifest().model_id(), args.corpus, args.split, report.sentences, args.mode);
+    let row = |name: &str, s: &sru_ner::evaluation::SpanScores| {
+        println!("  {name:<18} P {:6.2}  R {:6.2}  F1 {:6.2}  (tp {}, fp {}, fn {})", 100.0 * s.precision(), 100.0 * s.recall(), 100.0 * s.f1(), s.tp, s.fp, s.fn_)
+    };
+    row("micro", &report.micro);
+    for (t, s) in &report.per_type {
+        row(t, s);
+    }
+    row("nested", &report.nested);
+    if !report.unknown_types.is_empty() {
+        println!("  not scored (types the model does not know): {}", report.unknown_types.join(", "));
+    }
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! The training job (model.md §3): teacher-forced, single- or multi-task, on corpora from the store.
+
+mod learning_rate;
+mod trainer;
+mod training_config;
+
+pub use learning_rate::LinearWarmupDecay;
+pub use trainer::{train, EpochMetrics};
+pub use training_config::{CorpusSpec, TrainingConfig};

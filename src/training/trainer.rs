@@ -1,0 +1,292 @@
+use std::path::Path;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+use tch::nn::OptimizerConfig;
+use tch::{Device, Kind, Tensor};
+
+use super::{LinearWarmupDecay, TrainingConfig};
+use crate::corpus::{CorpusSentence, CorpusStore};
+use crate::error::{Result, SruNerError, TorchContext};
+use crate::evaluation::{evaluate, EvaluationMode};
+use crate::model::SruNerModel;
+use crate::runtime::RuntimeOptions;
+use crate::transition::{Timestep, TransitionOracle, WordSpan};
+
+/// One line of `<output>/metrics.jsonl`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    pub epoch: usize,
+    pub steps: usize,
+    pub train_loss: f64,
+    /// Dev F1 per corpus (disjoint mode), then their mean weighted by gold mentions.
+    pub dev_f1: Vec<(String, f64)>,
+    pub dev_f1_weighted: f64,
+    pub seconds: f64,
+    pub best: bool,
+}
+
+/// `<output>/checkpoint/trainer_state.json`: where to resume.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct TrainerState {
+    epochs_done: usize,
+    best_f1: f64,
+    epochs_without_improvement: usize,
+}
+
+/// A training sentence ready for batching.
+struct Example {
+    pieces: Vec<Vec<u32>>,
+    gold: Vec<Timestep>,
+    corpus: usize,
+}
+
+struct TrainingCorpus {
+    name: String,
+    examples: Vec<Example>,
+    dev: Vec<CorpusSentence>,
+    /// 1.0 for the TR/RE actions of types this corpus does not annotate.
+    foreign: Vec<f32>,
+}
+
+/// Runs the training job of `config`; with `resume`, continues from `<output>/checkpoint`.
+/// Returns the metrics of every epoch run now.
+pub fn train(config: &TrainingConfig, resume: bool, device: Device) -> Result<Vec<EpochMetrics>> {
+    let store = CorpusStore::new(&config.store);
+    let mut loaded = Vec::new();
+    for spec in &config.corpora {
+        let mut train = store.read(&spec.name, &spec.train)?;
+        let mut dev = store.read(&spec.name, &spec.dev)?;
+        if train.is_empty() || dev.is_empty() {
+            return Err(SruNerError::Config {
+                path: config.store.clone(),
+                reason: format!("corpus {} has no {} or no {} sentences in the store", spec.name, spec.train, spec.dev),
+            });
+        }
+        train.truncate(config.max_train_sentences.unwrap_or(usize::MAX));
+        dev.truncate(config.max_dev_sentences.unwrap_or(usize::MAX));
+        loaded.push((spec.name.clone(), train, dev));
+    }
+    let types = if config.types.is_empty() {
+        let mut types: Vec<String> = Vec::new();
+        for t in loaded.iter().flat_map(|(_, train, _)| train.first().map(|s| s.types.clone()).unwrap_or_default()) {
+            if !types.contains(&t) {
+                types.push(t);
+            }
+        }
+        types
+    } else {
+        config.types.clone()
+    };
+
+    let checkpoint = config.output.join("checkpoint");
+    let (mut model, mut state) = if resume && checkpoint.join("trainer_state.json").is_file() {
+        let state: TrainerState = read_json(&checkpoint.join("trainer_state.json"))?;
+        (SruNerModel::load(&checkpoint, device)?, state)
+    } else {
+        let seed = config.seed as i64;
+        let model = SruNerModel::untrained_with(config.encoder.clone(), types.clone(), device, seed, |head| {
+            head.latents_per_action = config.latents_per_action;
+        })?;
+        (model, TrainerState { epochs_done: 0, best_f1: f64::NEG_INFINITY, epochs_without_improvement: 0 })
+    };
+    if model.vocabulary().types() != types.as_slice() {
+        return Err(SruNerError::Config {
+            path: checkpoint,
+            reason: format!("the checkpoint's types {:?} differ from the config's {:?}", model.vocabulary().types(), types),
+        });
+    }
+    if config.freeze_word_embeddings {
+        model.freeze_word_embeddings();
+    }
+    let manifest = model.manifest_mut();
+    manifest.name = config.name.clone();
+    manifest.trained_on = config.corpora.iter().map(|c| format!("{}:{}", c.name, c.train)).collect();
+
+    let corpora = prepare_corpora(&model, loaded)?;
+    let epoch_sentences = config
+        .epoch_sentences
+        .unwrap_or_else(|| corpora.iter().map(|c| c.examples.len()).sum::<usize>() / corpora.len());
+    let steps_per_epoch = epoch_sentences.div_ceil(config.batch_size).max(1);
+    let total_steps = steps_per_epoch * config.epochs;
+    let schedules = [
+        LinearWarmupDecay { base: config.encoder_lr, warmup_steps: (config.encoder_warmup_epochs * steps_per_epoch as f64) as usize, total_steps },
+        LinearWarmupDecay { base: config.head_lr, warmup_steps: (config.head_warmup_epochs * steps_per_epoch as f64) as usize, total_steps },
+    ];
+    let adam = tch::nn::AdamW { beta1: 0.9, beta2: 0.98, wd: config.weight_decay, eps: 1e-6, amsgrad: false };
+    let mut optimizer = adam.build(model.var_store(), config.head_lr).context("building the optimizer")?;
+    std::fs::create_dir_all(&config.output).map_err(|source| SruNerError::Io { path: config.output.clone(), source })?;
+    let metrics_path = config.output.join("metrics.jsonl");
+    let eval_options = RuntimeOptions { device, ..RuntimeOptions::default() };
+    let a = model.vocabulary().len();
+    let mut history = Vec::new();
+
+    for epoch in state.epochs_done..config.epochs {
+        if state.epochs_without_improvement >= config.patience {
+            break;
+        }
+        let started = Instant::now();
+        // Seeded per epoch, so a resumed run samples and drops out exactly as an uninterrupted one.
+        let mut rng = StdRng::seed_from_u64(config.seed.wrapping_add(epoch as u64));
+        tch::manual_seed(config.seed as i64 + epoch as i64);
+        let progress = ProgressBar::new(steps_per_epoch as u64).with_style(
+            ProgressStyle::with_template("epoch {msg} {bar:30} {pos}/{len} steps, {per_sec}, ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let mut loss_sum = 0.0;
+        for step in 0..steps_per_epoch {
+            let global = epoch * steps_per_epoch + step;
+            optimizer.set_lr_group(0, schedules[0].at(global));
+            optimizer.set_lr_group(1, schedules[1].at(global));
+            // Corpus-balanced sampling with replacement: a corpus uniformly, then a sentence uniformly.
+            let batch: Vec<&Example> = (0..config.batch_size)
+                .map(|_| {
+                    let corpus = &corpora[rng.random_range(0..corpora.len())];
+                    &corpus.examples[rng.random_range(0..corpus.examples.len())]
+                })
+                .collect();
+            let loss = batch_loss(&model, &corpora, &batch, a);
+            optimizer.backward_step_clip_norm(&loss, config.gradient_clip);
+            let loss = loss.double_value(&[]);
+            loss_sum += loss;
+            progress.set_message(format!("{}/{} loss {:.4}", epoch + 1, config.epochs, loss_sum / (step + 1) as f64));
+            progress.inc(1);
+        }
+        progress.finish_and_clear();
+
+        let mut dev_f1 = Vec::new();
+        let (mut weighted, mut mentions) = (0.0, 0usize);
+        for corpus in &corpora {
+            let report = evaluate(&model, &corpus.dev, EvaluationMode::Disjoint, &eval_options)?;
+            let gold = report.micro.tp + report.micro.fn_;
+            weighted += report.micro.f1() * gold as f64;
+            mentions += gold;
+            dev_f1.push((corpus.name.clone(), report.micro.f1()));
+        }
+        let f1 = if mentions == 0 { 0.0 } else { weighted / mentions as f64 };
+        let best = f1 > state.best_f1;
+        if best {
+            state.best_f1 = f1;
+            state.epochs_without_improvement = 0;
+            model.manifest_mut().trained = true;
+            model.manifest_mut().description =
+                format!("epoch {} of {}, dev F1 {:.4} (disjoint, mention-weighted over {} corpora)", epoch + 1, config.epochs, f1, corpora.len());
+            model.save(&config.output)?;
+        } else {
+            state.epochs_without_improvement += 1;
+        }
+        state.epochs_done = epoch + 1;
+        model.save(&checkpoint)?;
+        write_json(&checkpoint.join("trainer_state.json"), &state)?;
+        let metrics = EpochMetrics {
+            epoch: epoch + 1,
+            steps: steps_per_epoch,
+            train_loss: loss_sum / steps_per_epoch as f64,
+            dev_f1,
+            dev_f1_weighted: f1,
+            seconds: started.elapsed().as_secs_f64(),
+            best,
+        };
+        append_json_line(&metrics_path, &metrics)?;
+        eprintln!(
+            "epoch {}/{}: loss {:.4}, dev F1 {:.4}{} ({:.0} s)",
+            metrics.epoch,
+            config.epochs,
+            metrics.train_loss,
+            f1,
+            if best { " (best, saved)" } else { "" },
+            metrics.seconds
+        );
+        history.push(metrics);
+    }
+    Ok(history)
+}
+
+/// Word pieces and gold timesteps of every training sentence; foreign-action masks per corpus.
+fn prepare_corpora(model: &SruNerModel, loaded: Vec<(String, Vec<CorpusSentence>, Vec<CorpusSentence>)>) -> Result<Vec<TrainingCorpus>> {
+    let vocabulary = model.vocabulary();
+    let oracle = TransitionOracle::new(vocabulary);
+    let max = model.manifest().max_word_pieces;
+    let mut corpora = Vec::new();
+    for (index, (name, train, dev)) in loaded.into_iter().enumerate() {
+        let mut examples = Vec::with_capacity(train.len());
+        let mut skipped = 0;
+        for (i, sentence) in train.iter().enumerate() {
+            let words = sentence.word_texts();
+            let pieces = model.tokenizer().word_pieces(&words.iter().map(String::as_str).collect::<Vec<_>>())?;
+            if pieces.iter().map(Vec::len).sum::<usize>() > max {
+                skipped += 1;
+                continue;
+            }
+            let spans: Vec<WordSpan> = sentence
+                .spans
+                .iter()
+                .filter_map(|s| vocabulary.type_id(&s.label).map(|label| WordSpan { start: s.start_word, end: s.end_word, label }))
+                .collect();
+            let gold = oracle.timesteps(&spans, words.len()).map_err(|source| SruNerError::Oracle { sentence: i, source })?;
+            examples.push(Example { pieces, gold, corpus: index });
+        }
+        if skipped > 0 {
+            eprintln!("{name}: skipped {skipped} training sentences longer than {max} word pieces");
+        }
+        let declared = train.first().map(|s| s.types.clone()).unwrap_or_default();
+        let mut foreign = vec![0f32; vocabulary.len()];
+        for (t, type_name) in vocabulary.types().iter().enumerate() {
+            if !declared.contains(type_name) {
+                foreign[2 + 2 * t] = 1.0;
+                foreign[3 + 2 * t] = 1.0;
+            }
+        }
+        corpora.push(TrainingCorpus { name, examples, dev, foreign });
+    }
+    Ok(corpora)
+}
+
+/// Teacher-forced loss of one batch.
+fn batch_loss(model: &SruNerModel, corpora: &[TrainingCorpus], batch: &[&Example], a: usize) -> Tensor {
+    let device = model.device();
+    let sentences: Vec<&[Vec<u32>]> = batch.iter().map(|e| e.pieces.as_slice()).collect();
+    let encoded = model.pooling().batch(&sentences, device);
+    let s = model.sentence_matrix(&encoded, true);
+    let g = batch.iter().map(|e| e.gold.len()).max().unwrap_or(1);
+    let mut gold = vec![0f32; batch.len() * g * a];
+    for (b, example) in batch.iter().enumerate() {
+        for (t, actions) in example.gold.iter().enumerate() {
+            for &action in actions {
+                gold[(b * g + t) * a + action] = 1.0;
+            }
+        }
+    }
+    let gold = Tensor::from_slice(&gold).view([batch.len() as i64, g as i64, a as i64]).to_device(device);
+    let foreign: Vec<f32> = batch.iter().flat_map(|e| corpora[e.corpus].foreign.iter().copied()).collect();
+    let foreign = Tensor::from_slice(&foreign).view([batch.len() as i64, a as i64]).to_device(device).to_kind(Kind::Float);
+    let lengths: Vec<usize> = batch.iter().map(|e| e.gold.len()).collect();
+    model
+        .parser()
+        .forward_teacher_forced(&s, &encoded.slot_mask, &encoded.n_words, &gold, &lengths, &foreign, true)
+        .loss()
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
+    let text = crate::error::read_to_string(path)?;
+    serde_json::from_str(&text).map_err(|source| SruNerError::Json { path: path.to_path_buf(), source })
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|source| SruNerError::Json { path: path.to_path_buf(), source })?;
+    std::fs::write(path, text).map_err(|source| SruNerError::Io { path: path.to_path_buf(), source })
+}
+
+fn append_json_line<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    use std::io::Write;
+    let line = serde_json::to_string(value).map_err(|source| SruNerError::Json { path: path.to_path_buf(), source })?;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|source| SruNerError::Io { path: path.to_path_buf(), source })?;
+    writeln!(file, "{line}").map_err(|source| SruNerError::Io { path: path.to_path_buf(), source })
+}

@@ -1,0 +1,136 @@
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{read_to_string, Result, SruNerError};
+use crate::model::EncoderReference;
+
+/// One corpus of a training run.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorpusSpec {
+    /// Corpus name in the store.
+    pub name: String,
+    /// Split to train on.
+    #[serde(default = "default_train")]
+    pub train: String,
+    /// Split for early stopping.
+    #[serde(default = "default_dev")]
+    pub dev: String,
+}
+
+fn default_train() -> String {
+    "train".into()
+}
+fn default_dev() -> String {
+    "dev".into()
+}
+
+/// `pipelines/<name>.toml`: what to train and how. Paths are relative to the working directory.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingConfig {
+    /// Model name written into the manifest.
+    pub name: String,
+    /// The corpus store.
+    pub store: PathBuf,
+    /// Where the model directory goes (the best epoch); checkpoints go to `<output>/checkpoint`.
+    pub output: PathBuf,
+    /// Base encoder.
+    #[serde(default = "default_encoder")]
+    pub encoder: EncoderReference,
+    /// The corpora; several make a multi-task run.
+    pub corpora: Vec<CorpusSpec>,
+    /// The shared type set in action order [default: the corpora's declared types in order].
+    #[serde(default)]
+    pub types: Vec<String>,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    #[serde(default = "default_epochs")]
+    pub epochs: usize,
+    /// Sentences per epoch [default: the mean corpus size, model.md §3].
+    pub epoch_sentences: Option<usize>,
+    #[serde(default = "default_batch")]
+    pub batch_size: usize,
+    #[serde(default = "default_encoder_lr")]
+    pub encoder_lr: f64,
+    #[serde(default = "default_head_lr")]
+    pub head_lr: f64,
+    #[serde(default = "default_encoder_warmup")]
+    pub encoder_warmup_epochs: f64,
+    #[serde(default = "default_head_warmup")]
+    pub head_warmup_epochs: f64,
+    #[serde(default = "default_weight_decay")]
+    pub weight_decay: f64,
+    #[serde(default = "default_clip")]
+    pub gradient_clip: f64,
+    /// Stop after this many epochs without a better dev F1.
+    #[serde(default = "default_patience")]
+    pub patience: usize,
+    /// Keep the word-embedding table fixed (smaller model directories: only changed tensors are saved).
+    #[serde(default = "default_true")]
+    pub freeze_word_embeddings: bool,
+    /// k, latent vectors per action (2; 10 for GENIA).
+    #[serde(default = "default_latents")]
+    pub latents_per_action: i64,
+    /// Use at most this many training sentences per corpus (the first ones): for quick runs and tests.
+    pub max_train_sentences: Option<usize>,
+    /// Use at most this many dev sentences per corpus.
+    pub max_dev_sentences: Option<usize>,
+}
+
+fn default_encoder() -> EncoderReference {
+    EncoderReference::Default
+}
+fn default_seed() -> u64 {
+    42
+}
+fn default_epochs() -> usize {
+    10
+}
+fn default_batch() -> usize {
+    16
+}
+fn default_encoder_lr() -> f64 {
+    2e-5
+}
+fn default_head_lr() -> f64 {
+    3e-4
+}
+fn default_encoder_warmup() -> f64 {
+    1.0
+}
+fn default_head_warmup() -> f64 {
+    0.5
+}
+fn default_weight_decay() -> f64 {
+    1e-3
+}
+fn default_clip() -> f64 {
+    1.0
+}
+fn default_patience() -> usize {
+    3
+}
+fn default_true() -> bool {
+    true
+}
+fn default_latents() -> i64 {
+    2
+}
+
+impl TrainingConfig {
+    /// Reads and checks a TOML file.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let config: Self = toml::from_str(&read_to_string(path)?)
+            .map_err(|e| SruNerError::Config { path: path.to_path_buf(), reason: e.to_string() })?;
+        let invalid = |reason: &str| Err(SruNerError::Config { path: path.to_path_buf(), reason: reason.into() });
+        if config.corpora.is_empty() {
+            return invalid("no [[corpora]]");
+        }
+        if config.batch_size == 0 || config.epochs == 0 {
+            return invalid("batch_size and epochs must be positive");
+        }
+        Ok(config)
+    }
+}
