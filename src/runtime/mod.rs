@@ -92,6 +92,7 @@ impl ModelRuntime {
         let thread = std::thread::Builder::new()
             .name("sru-ner-model".into())
             .spawn(move || {
+                flush_denormals_to_zero();
                 if let Some(n) = options.threads {
                     tch::set_num_threads(n);
                 }
@@ -195,6 +196,20 @@ impl Annotator for ModelRuntime {
 
     fn model_id(&self) -> &str {
         &self.model_id
+    }
+}
+
+/// Sets flush-to-zero and denormals-are-zero on this thread (what `torch.set_flush_denormal(True)` does),
+/// before libtorch starts its worker threads from it, which inherit the setting. A fine-tuned model's
+/// sharp attention produces subnormal floats that are many times slower on x86 CPUs; values below
+/// 1.2e-38 become 0, which changes no result that matters.
+fn flush_denormals_to_zero() {
+    #[cfg(target_arch = "x86_64")]
+    #[allow(deprecated)]
+    // SAFETY: only the FTZ (bit 15) and DAZ (bit 6) flags of this thread's MXCSR register change.
+    unsafe {
+        use std::arch::x86_64::{_mm_getcsr, _mm_setcsr};
+        _mm_setcsr(_mm_getcsr() | 0x8040);
     }
 }
 

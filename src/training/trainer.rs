@@ -154,6 +154,18 @@ pub fn train(config: &TrainingConfig, resume: bool, device: Device) -> Result<Ve
             loss_sum += loss;
             progress.set_message(format!("{}/{} loss {:.4}", epoch + 1, config.epochs, loss_sum / (step + 1) as f64));
             progress.inc(1);
+            // Without a terminal (CI, nohup) the bar is hidden: log a line every 50 steps instead.
+            if progress.is_hidden() && (step + 1) % 50 == 0 {
+                eprintln!(
+                    "epoch {}/{} step {}/{}: loss {:.4} ({:.1} s/step)",
+                    epoch + 1,
+                    config.epochs,
+                    step + 1,
+                    steps_per_epoch,
+                    loss_sum / (step + 1) as f64,
+                    started.elapsed().as_secs_f64() / (step + 1) as f64
+                );
+            }
         }
         progress.finish_and_clear();
 

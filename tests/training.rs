@@ -1,0 +1,110 @@
+//! The training job end to end on a small slice of BC5CDR, as CI can afford: import, train, determinism,
+//! resume, and eval's JSON contract.
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn sru_ner(args: &[&str]) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_sru-ner")).args(args).output().unwrap();
+    assert!(output.status.success(), "sru-ner {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    output
+}
+
+fn slice_store(data: &Path, store: &Path) {
+    let input = data.join("bc5cdr/train.tsv");
+    let input = input.to_str().unwrap();
+    let store = store.to_str().unwrap();
+    let base = ["import", "--format", "iob", "--corpus", "bc5cdr", "--input", input, "--output", store];
+    sru_ner(&[&base[..], &["--split", "train", "--sentences", "0..48"]].concat());
+    sru_ner(&[&base[..], &["--split", "dev", "--sentences", "48..64"]].concat());
+}
+
+fn config(dir: &Path, store: &Path, epochs: usize) -> std::path::PathBuf {
+    let path = dir.join(format!("train-{epochs}.toml"));
+    let text = format!(
+        "name = \"slice\"\nstore = {store:?}\noutput = {output:?}\nepochs = {epochs}\nepoch_sentences = 24\nbatch_size = 8\n\
+         head_lr = 3e-3\nencoder_lr = 1e-4\n[[corpora]]\nname = \"bc5cdr\"\n",
+        store = store.to_str().unwrap(),
+        output = dir.join("model").to_str().unwrap(),
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn metrics(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("model/metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn train_resume_and_evaluate_a_slice() {
+    let Some(data) = common::shared_data("bc5cdr") else { return };
+    let data = data.parent().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let store = root.path().join("store");
+    slice_store(data, &store);
+
+    // Two fresh one-epoch runs with the same seed give the same loss and dev F1.
+    let (a, b) = (root.path().join("a"), root.path().join("b"));
+    for dir in [&a, &b] {
+        std::fs::create_dir_all(dir).unwrap();
+        sru_ner(&["train", "--device", "cpu", "--config", config(dir, &store, 1).to_str().unwrap()]);
+    }
+    let (ma, mb) = (metrics(&a), metrics(&b));
+    assert_eq!(ma.len(), 1);
+    assert_eq!(ma[0]["train_loss"], mb[0]["train_loss"], "same seed, same loss");
+    assert_eq!(ma[0]["dev_f1_weighted"], mb[0]["dev_f1_weighted"]);
+
+    // Resume a with two epochs in total: it continues at epoch 2 from the checkpoint.
+    sru_ner(&["train", "--device", "cpu", "--resume", "--config", config(&a, &store, 2).to_str().unwrap()]);
+    let resumed = metrics(&a);
+    assert_eq!(resumed.len(), 2);
+    assert_eq!(resumed[1]["epoch"], 2);
+    assert!(resumed[1]["train_loss"].as_f64().unwrap() < resumed[0]["train_loss"].as_f64().unwrap(), "{resumed:?}");
+
+    // The model directory: trained, small (word embeddings are not stored), loadable by eval.
+    let model = a.join("model");
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(model.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["trained"], true);
+    assert_eq!(manifest["trained_on"][0], "bc5cdr:train");
+    let encoder_bytes = std::fs::metadata(model.join("encoder.safetensors")).unwrap().len();
+    assert!(encoder_bytes < 25_000_000, "{encoder_bytes} bytes");
+    let output = sru_ner(&[
+        "eval", "--device", "cpu", "--model", model.to_str().unwrap(), "--store", store.to_str().unwrap(),
+        "--corpus", "bc5cdr", "--split", "dev", "--json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    for key in ["precision", "recall", "f1"] {
+        let v = report["micro"][key].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&v), "{key} = {v}");
+    }
+    assert_eq!(report["sentences"], 16);
+    let gold = report["micro"]["tp"].as_u64().unwrap() + report["micro"]["fn"].as_u64().unwrap();
+    assert!(gold > 0);
+    assert!(report["per_type"].is_object() && report["nested"].is_object());
+}
+
+#[test]
+fn eval_reports_types_the_model_does_not_know() {
+    let Some(conll) = common::shared_data("conll2003") else { return };
+    let root = tempfile::tempdir().unwrap();
+    let store = root.path().join("store");
+    let input = conll.join("eng.testb");
+    sru_ner(&[
+        "import", "--format", "conll", "--corpus", "conll", "--split", "test", "--sentences", "0..20",
+        "--input", input.to_str().unwrap(), "--output", store.to_str().unwrap(),
+    ]);
+    let model = common::trained_model_dir();
+    let output = sru_ner(&[
+        "eval", "--device", "cpu", "--model", model.to_str().unwrap(), "--store", store.to_str().unwrap(),
+        "--corpus", "conll", "--split", "test", "--json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let unknown: Vec<&str> = report["unknown_types"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(unknown, ["LOC", "MISC", "ORG", "PER"]);
+    assert_eq!(report["micro"]["fn"], 0, "unknown types are not scored as misses");
+}
