@@ -59,6 +59,11 @@ pub struct InferenceHead {
 }
 
 impl InferenceHead {
+    /// Keeps only the batch rows `rows` (indices into the current batch).
+    pub fn retain(&mut self, rows: &Tensor) {
+        self.word_halves = self.word_halves.index_select(0, rows);
+    }
+
     /// Logits from the word halves at the pointers (B, 2d) and the read-out (B, d); equal to
     /// [`ActionHead::forward_t`] without dropout.
     pub fn forward(&self, word_half: &Tensor, context: &Tensor) -> Tensor {

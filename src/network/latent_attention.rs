@@ -123,6 +123,12 @@ pub struct IncrementalReadout {
 }
 
 impl IncrementalReadout {
+    /// Keeps only the batch rows `rows` (indices into the current batch).
+    pub fn retain(&mut self, rows: &Tensor) {
+        self.latent_scores = self.latent_scores.index_select(0, rows);
+        self.rows = Tensor::arange(rows.size()[0], (Kind::Int64, rows.device()));
+    }
+
     /// Records `C[m] += delta` (delta: (B, d)) for the pointer m of each sentence.
     pub fn slot_written(&mut self, pointer: &Tensor, delta: &Tensor) {
         let update = delta.matmul(&self.latents.tr());

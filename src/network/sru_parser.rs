@@ -155,39 +155,64 @@ impl SruParser {
         }
     }
 
-    /// Batched greedy decoding (call under `no_grad`): every sentence steps together; a sentence is finished once its argmax is
-    /// `EOA` or it reaches its cap of `ceil(max_steps_factor · (N + 2))` timesteps, and the loop ends when
-    /// all are finished. `check_every` sets how often that is checked (a host sync on CUDA).
+    /// Batched greedy decoding (call under `no_grad`): every sentence steps together; a sentence is
+    /// finished once its argmax is `EOA` or it reaches its cap of `ceil(max_steps_factor · (N + 2))`
+    /// timesteps. Every `check_every` steps (a host sync on CUDA) the loop ends if all are finished, and
+    /// finished sentences are dropped from the batch once they are a quarter of it. Rows of a sentence
+    /// after it finished are zero.
     pub fn decode_greedy(&self, sentence: &Tensor, slot_mask: &Tensor, n_words: &[usize], check_every: usize) -> GreedyDecoding {
         let device = sentence.device();
         let caps: Vec<usize> =
             n_words.iter().map(|&n| (self.config.max_steps_factor * (n + 2) as f64).ceil() as usize).collect();
         let max_cap = caps.iter().copied().max().unwrap_or(0);
-        let last_slot = Tensor::from_slice(&n_words.iter().map(|&n| n as i64 + 1).collect::<Vec<_>>()).to_device(device);
-        let cap_tensor = Tensor::from_slice(&caps.iter().map(|&c| c as i64).collect::<Vec<_>>()).to_device(device);
+        let batch = n_words.len() as i64;
+        let mut last_slot = Tensor::from_slice(&n_words.iter().map(|&n| n as i64 + 1).collect::<Vec<_>>()).to_device(device);
+        let mut cap_tensor = Tensor::from_slice(&caps.iter().map(|&c| c as i64).collect::<Vec<_>>()).to_device(device);
+        let mut slot_mask = slot_mask.shallow_clone();
         // Inference form of `start` and `step`: in-place write-back and the incremental read-out.
         let mut state = self.memory.begin(sentence);
         let mut readout = self.attention.incremental(&state.slots);
-        let head = self.head.for_inference(sentence);
-        let mut context = self.attention.read_incremental(&readout, &state.slots, slot_mask, &state.pointer);
+        let mut head = self.head.for_inference(sentence);
+        let mut context = self.attention.read_incremental(&readout, &state.slots, &slot_mask, &state.pointer);
         state.pointer = state.pointer.ones_like();
-        let mut finished = Tensor::zeros([n_words.len() as i64], (Kind::Bool, device));
-        let mut steps = Vec::with_capacity(max_cap);
+        // Rows of the batch still decoding (indices into the input batch); finished rows are dropped.
+        let mut active = Tensor::arange(batch, (Kind::Int64, device));
+        let mut finished = Tensor::zeros([batch], (Kind::Bool, device));
+        let probabilities = Tensor::zeros([batch, max_cap as i64, self.config.n_actions], (Kind::Float, device));
+        let mut steps_done = 0;
         for step in 0..max_cap {
-            let logits = head.forward(&Self::current_words(&head.word_halves, &state.pointer), &context);
-            steps.push(logits.sigmoid());
-            let best = logits.argmax(1, false);
-            let ends = best.eq(ActionVocabulary::EOA as i64);
+            let mut logits = head.forward(&Self::current_words(&head.word_halves, &state.pointer), &context);
+            let _ = probabilities.select(1, step as i64).index_copy_(0, &active, &logits.sigmoid().to_kind(Kind::Float));
+            steps_done = step + 1;
+            let mut best = logits.argmax(1, false);
+            let mut ends = best.eq(ActionVocabulary::EOA as i64);
             finished = finished.logical_or(&ends).logical_or(&cap_tensor.le(step as i64 + 1));
-            if (step + 1) % check_every.max(1) == 0 && bool::try_from(finished.all()).unwrap_or(false) {
-                break;
+            if (step + 1) % check_every.max(1) == 0 {
+                let rows = finished.size()[0];
+                let done = finished.sum(Kind::Int64).int64_value(&[]);
+                if done == rows {
+                    break;
+                }
+                // Compact once a quarter of the rows are done: they cost as much as the others per step.
+                if done > 0 && 4 * done >= rows {
+                    let keep = finished.logical_not().nonzero().squeeze_dim(1);
+                    let select = |t: &Tensor| t.index_select(0, &keep);
+                    active = select(&active);
+                    state.slots = select(&state.slots);
+                    state.pointer = select(&state.pointer);
+                    readout.retain(&keep);
+                    head.retain(&keep);
+                    (slot_mask, last_slot, cap_tensor) = (select(&slot_mask), select(&last_slot), select(&cap_tensor));
+                    (logits, best, ends) = (select(&logits), select(&best), select(&ends));
+                    finished = select(&finished);
+                }
             }
             let omega = self.memory.write_back_in_place(&mut state, &logits);
             readout.slot_written(&state.pointer, &omega);
-            context = self.attention.read_incremental(&readout, &state.slots, slot_mask, &state.pointer);
+            context = self.attention.read_incremental(&readout, &state.slots, &slot_mask, &state.pointer);
             let advance = ends.logical_or(&best.eq(ActionVocabulary::SH as i64)).to_kind(Kind::Int64);
             state.pointer = (&state.pointer + advance).minimum(&last_slot);
         }
-        GreedyDecoding { probabilities: Tensor::stack(&steps, 1), steps: caps }
+        GreedyDecoding { probabilities: probabilities.narrow(1, 0, steps_done as i64), steps: caps }
     }
 }
