@@ -1,7 +1,7 @@
 //! The SRU-NER head on a small model built here: shapes, the multi-task masking rule's gradients, the
 //! deferred shift, and batched decoding equal to decoding each sentence alone.
 use sru_ner::network::{HeadConfig, SruParser};
-use sru_ner::transition::{ActionVocabulary, TransitionOracle, WordSpan};
+use sru_ner::transition::{timesteps_tensor, ActionVocabulary, Timestep, TransitionOracle, WordSpan};
 use tch::{nn, Device, Kind, Tensor};
 
 const D: i64 = 16;
@@ -38,17 +38,8 @@ fn sentences(n_words: &[usize]) -> (Tensor, Tensor) {
 fn gold(vocabulary: &ActionVocabulary, spans: &[Vec<WordSpan>], n_words: &[usize]) -> (Tensor, Vec<usize>) {
     let oracle = TransitionOracle::new(vocabulary);
     let steps: Vec<_> = spans.iter().zip(n_words).map(|(s, &n)| oracle.timesteps(s, n).unwrap()).collect();
-    let g = steps.iter().map(Vec::len).max().unwrap();
-    let a = vocabulary.len();
-    let mut rows = vec![0f32; steps.len() * g * a];
-    for (b, sentence) in steps.iter().enumerate() {
-        for (t, step) in sentence.iter().enumerate() {
-            for &action in step {
-                rows[(b * g + t) * a + action] = 1.0;
-            }
-        }
-    }
-    (Tensor::from_slice(&rows).view([steps.len() as i64, g as i64, a as i64]), steps.iter().map(Vec::len).collect())
+    let sequences: Vec<&[Timestep]> = steps.iter().map(Vec::as_slice).collect();
+    (timesteps_tensor(&sequences, vocabulary.len()), steps.iter().map(Vec::len).collect())
 }
 
 fn span(start: usize, end: usize, label: usize) -> WordSpan {

@@ -14,7 +14,7 @@ use crate::error::{Result, SruNerError, TorchContext};
 use crate::evaluation::{evaluate, EvaluationMode};
 use crate::model::SruNerModel;
 use crate::runtime::RuntimeOptions;
-use crate::transition::{Timestep, TransitionOracle, WordSpan};
+use crate::transition::{timesteps_tensor, Timestep, TransitionOracle, WordSpan};
 
 /// One line of `<output>/metrics.jsonl`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -263,16 +263,8 @@ fn batch_loss(model: &SruNerModel, corpora: &[TrainingCorpus], batch: &[&Example
     let sentences: Vec<&[Vec<u32>]> = batch.iter().map(|e| e.pieces.as_slice()).collect();
     let encoded = model.pooling().batch(&sentences, device);
     let s = model.sentence_matrix(&encoded, true);
-    let g = batch.iter().map(|e| e.gold.len()).max().unwrap_or(1);
-    let mut gold = vec![0f32; batch.len() * g * a];
-    for (b, example) in batch.iter().enumerate() {
-        for (t, actions) in example.gold.iter().enumerate() {
-            for &action in actions {
-                gold[(b * g + t) * a + action] = 1.0;
-            }
-        }
-    }
-    let gold = Tensor::from_slice(&gold).view([batch.len() as i64, g as i64, a as i64]).to_device(device);
+    let sequences: Vec<&[Timestep]> = batch.iter().map(|e| e.gold.as_slice()).collect();
+    let gold = timesteps_tensor(&sequences, a).to_device(device);
     let foreign: Vec<f32> = batch.iter().flat_map(|e| corpora[e.corpus].foreign.iter().copied()).collect();
     let foreign = Tensor::from_slice(&foreign).view([batch.len() as i64, a as i64]).to_device(device).to_kind(Kind::Float);
     let lengths: Vec<usize> = batch.iter().map(|e| e.gold.len()).collect();

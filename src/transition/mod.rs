@@ -7,7 +7,7 @@ mod transition_oracle;
 
 pub use action_vocabulary::{Action, ActionVocabulary};
 pub use span_decoder::{DecodedSpan, SpanDecoder};
-pub use transition_oracle::{OracleError, Timestep, TransitionOracle};
+pub use transition_oracle::{timesteps_tensor, OracleError, Timestep, TransitionOracle};
 
 /// A labelled span over the words of one sentence: words `start..end` (end exclusive), type index
 /// `label` into the model's type set.

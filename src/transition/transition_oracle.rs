@@ -84,3 +84,18 @@ impl<'a> TransitionOracle<'a> {
         timesteps
     }
 }
+
+/// Gold timestep sequences of a batch as a 0/1 tensor (B, G, |A|), G the longest sequence; shorter
+/// sequences are padded with all-zero rows.
+pub fn timesteps_tensor(sequences: &[&[Timestep]], n_actions: usize) -> tch::Tensor {
+    let g = sequences.iter().map(|s| s.len()).max().unwrap_or(0);
+    let mut rows = vec![0f32; sequences.len() * g * n_actions];
+    for (b, sequence) in sequences.iter().enumerate() {
+        for (t, actions) in sequence.iter().enumerate() {
+            for &action in actions {
+                rows[(b * g + t) * n_actions + action] = 1.0;
+            }
+        }
+    }
+    tch::Tensor::from_slice(&rows).view([sequences.len() as i64, g as i64, n_actions as i64])
+}

@@ -106,16 +106,8 @@ pub fn trained_model_dir() -> PathBuf {
                     oracle.timesteps(&spans, w.len()).unwrap()
                 })
                 .collect();
-            let g = timesteps.iter().map(Vec::len).max().unwrap();
-            let mut gold = vec![0f32; batch.len() * g * a];
-            for (b, steps) in timesteps.iter().enumerate() {
-                for (t, actions) in steps.iter().enumerate() {
-                    for &action in actions {
-                        gold[(b * g + t) * a + action] = 1.0;
-                    }
-                }
-            }
-            let gold = Tensor::from_slice(&gold).view([batch.len() as i64, g as i64, a as i64]);
+            let sequences: Vec<&[sru_ner::transition::Timestep]> = timesteps.iter().map(Vec::as_slice).collect();
+            let gold = sru_ner::transition::timesteps_tensor(&sequences, a);
             let lengths: Vec<usize> = timesteps.iter().map(Vec::len).collect();
             let foreign = Tensor::zeros([batch.len() as i64, a as i64], (Kind::Float, Device::Cpu));
             let out = model.parser().forward_teacher_forced(&s, &encoded.slot_mask, &encoded.n_words, &gold, &lengths, &foreign, true);
