@@ -168,9 +168,10 @@ impl Drop for ModelRuntime {
 
 impl Annotator for ModelRuntime {
     fn annotate(&self, texts: &[&str]) -> std::result::Result<Vec<Vec<Entity>>, AnnotateError> {
-        let documents = self.prepare(texts)?;
+        let mut documents = self.prepare(texts)?;
+        // The pieces move to the model thread; mapping back needs only each chunk's first word.
         let sentences: Vec<Vec<Vec<u32>>> =
-            documents.iter().flat_map(|d| d.chunks.iter().map(|c| c.pieces.clone())).collect();
+            documents.iter_mut().flat_map(|d| d.chunks.iter_mut().map(|c| std::mem::take(&mut c.pieces))).collect();
         let spans = if sentences.is_empty() {
             Vec::new()
         } else {
