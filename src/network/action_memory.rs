@@ -58,10 +58,10 @@ impl ActionMemory {
     }
 
     /// Write-back for inference: `C[m] += ω` in place (B·d values touched, not B·Q·d); returns ω.
-    pub fn write_back_in_place(&self, state: &mut MemoryState, logits: &Tensor) -> Tensor {
+    /// `rows` is `0..B`, made once per batch by the caller.
+    pub fn write_back_in_place(&self, state: &mut MemoryState, logits: &Tensor, rows: &Tensor) -> Tensor {
         let omega = self.omega(logits).to_kind(state.slots.kind());
-        let rows = Tensor::arange(state.pointer.size()[0], (Kind::Int64, state.pointer.device()));
-        let _ = state.slots.index_put_(&[Some(rows), Some(state.pointer.shallow_clone())], &omega, true);
+        let _ = state.slots.index_put_(&[Some(rows.shallow_clone()), Some(state.pointer.shallow_clone())], &omega, true);
         omega
     }
 }

@@ -70,7 +70,7 @@ impl LatentAttention {
     /// masked after the max, so their position id does not matter here.
     pub fn incremental(&self, slots: &Tensor) -> IncrementalReadout {
         let kind = slots.kind();
-        let (b, q) = (slots.size()[0], slots.size()[1]);
+        let q = slots.size()[1];
         let latents = (&self.latents * &self.d1).to_kind(kind);
         let per_id = self.positions.ws.to_kind(kind).matmul(&latents.tr());
         let all_pointers = Tensor::arange(q, (Kind::Int64, slots.device()));
@@ -82,7 +82,6 @@ impl LatentAttention {
             latent_scores: slots.matmul(&latents.tr()) * self.token_multiplier.to_kind(kind),
             latents: latents * self.token_multiplier.to_kind(kind),
             d2: self.d2.to_kind(kind),
-            rows: Tensor::arange(b, (Kind::Int64, slots.device())),
         }
     }
 
@@ -119,19 +118,17 @@ pub struct IncrementalReadout {
     /// μ·(L∘D1)·C_i for every slot, (B, Q, J).
     latent_scores: Tensor,
     d2: Tensor,
-    rows: Tensor,
 }
 
 impl IncrementalReadout {
     /// Keeps only the batch rows `rows` (indices into the current batch).
     pub fn retain(&mut self, rows: &Tensor) {
         self.latent_scores = self.latent_scores.index_select(0, rows);
-        self.rows = Tensor::arange(rows.size()[0], (Kind::Int64, rows.device()));
     }
 
-    /// Records `C[m] += delta` (delta: (B, d)) for the pointer m of each sentence.
-    pub fn slot_written(&mut self, pointer: &Tensor, delta: &Tensor) {
+    /// Records `C[m] += delta` (delta: (B, d)) for the pointer m of each sentence; `rows` is `0..B`.
+    pub fn slot_written(&mut self, rows: &Tensor, pointer: &Tensor, delta: &Tensor) {
         let update = delta.matmul(&self.latents.tr());
-        let _ = self.latent_scores.index_put_(&[Some(self.rows.shallow_clone()), Some(pointer.shallow_clone())], &update, true);
+        let _ = self.latent_scores.index_put_(&[Some(rows.shallow_clone()), Some(pointer.shallow_clone())], &update, true);
     }
 }

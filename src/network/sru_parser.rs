@@ -177,6 +177,8 @@ impl SruParser {
         state.pointer = state.pointer.ones_like();
         // Rows of the batch still decoding (indices into the input batch); finished rows are dropped.
         let mut active = Tensor::arange(batch, (Kind::Int64, device));
+        // 0..B of the current batch, for the in-place writes.
+        let mut rows = Tensor::arange(batch, (Kind::Int64, device));
         let mut finished = Tensor::zeros([batch], (Kind::Bool, device));
         let probabilities = Tensor::zeros([batch, max_cap as i64, self.config.n_actions], (Kind::Float, device));
         let mut steps_done = 0;
@@ -188,16 +190,17 @@ impl SruParser {
             let mut ends = best.eq(ActionVocabulary::EOA as i64);
             finished = finished.logical_or(&ends).logical_or(&cap_tensor.le(step as i64 + 1));
             if (step + 1) % check_every.max(1) == 0 {
-                let rows = finished.size()[0];
+                let current = finished.size()[0];
                 let done = finished.sum(Kind::Int64).int64_value(&[]);
-                if done == rows {
+                if done == current {
                     break;
                 }
                 // Compact once a quarter of the rows are done: they cost as much as the others per step.
-                if done > 0 && 4 * done >= rows {
+                if done > 0 && 4 * done >= current {
                     let keep = finished.logical_not().nonzero().squeeze_dim(1);
                     let select = |t: &Tensor| t.index_select(0, &keep);
                     active = select(&active);
+                    rows = Tensor::arange(keep.size()[0], (Kind::Int64, device));
                     state.slots = select(&state.slots);
                     state.pointer = select(&state.pointer);
                     readout.retain(&keep);
@@ -207,8 +210,8 @@ impl SruParser {
                     finished = select(&finished);
                 }
             }
-            let omega = self.memory.write_back_in_place(&mut state, &logits);
-            readout.slot_written(&state.pointer, &omega);
+            let omega = self.memory.write_back_in_place(&mut state, &logits, &rows);
+            readout.slot_written(&rows, &state.pointer, &omega);
             context = self.attention.read_incremental(&readout, &state.slots, &slot_mask, &state.pointer);
             let advance = ends.logical_or(&best.eq(ActionVocabulary::SH as i64)).to_kind(Kind::Int64);
             state.pointer = (&state.pointer + advance).minimum(&last_slot);
