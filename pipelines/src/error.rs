@@ -1,0 +1,46 @@
+use std::path::PathBuf;
+
+use arrow_schema::ArrowError;
+use parquet::errors::ParquetError;
+use sru_ner_schemas::AnnotateError;
+
+/// Result of a pipeline stage.
+pub type Result<T> = std::result::Result<T, PipelineError>;
+
+/// Everything that can stop a pipeline stage, with the file and row it concerns.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// A file or folder could not be read or written.
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    /// A Parquet file could not be read or written.
+    #[error("{path}: {source}")]
+    Parquet { path: PathBuf, source: ParquetError },
+    /// An Arrow batch could not be built.
+    #[error("{path}: {source}")]
+    Arrow { path: PathBuf, source: ArrowError },
+    /// The input names no Parquet file.
+    #[error("no Parquet file matches {0:?} (give a file, a folder or a glob such as 'data/*.parquet')")]
+    NoInputs(String),
+    /// The input glob pattern is malformed.
+    #[error("bad glob pattern {pattern:?}: {reason}")]
+    BadGlob { pattern: String, reason: String },
+    /// An input file lacks the text column.
+    #[error("{path}: no column {column:?} (columns: {available})")]
+    MissingTextColumn { path: PathBuf, column: String, available: String },
+    /// The text column is not a string column.
+    #[error("{path}: column {column:?} is {data_type}, not a string column (Utf8, LargeUtf8 or Utf8View)")]
+    TextColumnType { path: PathBuf, column: String, data_type: String },
+    /// The column the entities would be written to already exists in the input.
+    #[error("{path}: the input already has a column {column:?}; choose another with --entities-column")]
+    EntitiesColumnExists { path: PathBuf, column: String },
+    /// Input files do not share one schema, so their outputs could not be read as one table.
+    #[error("{path} has columns [{found}] but {first} has [{expected}]; annotate them as separate jobs")]
+    SchemaMismatch { path: PathBuf, first: PathBuf, found: String, expected: String },
+    /// The output folder belongs to another job (different inputs, model or options), or to nothing.
+    #[error("output folder {path}: {reason}")]
+    OutputInUse { path: PathBuf, reason: String },
+    /// The model failed on a slice of rows.
+    #[error("{path}, rows {first_row}..{end_row}: {source}")]
+    Annotate { path: PathBuf, first_row: usize, end_row: usize, source: AnnotateError },
+}
