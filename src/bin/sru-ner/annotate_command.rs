@@ -1,4 +1,5 @@
-//! `sru-ner annotate`: documents in (arguments or a file, one document per line), JSON lines out.
+//! `sru-ner annotate`: documents in (arguments or a file, one document per line), JSON lines out; or,
+//! with `--output`, Parquet in and Parquet out (see `parquet_annotation`).
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -9,8 +10,10 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use sru_ner::runtime::{parse_device, ModelRuntime, ModelSource, RuntimeOptions};
 use sru_ner::{Annotator, Entity};
+
+use crate::model_args::{runtime_warning, ModelArgs};
+use crate::parquet_annotation::{self, ParquetArgs};
 
 /// Arguments of `sru-ner annotate`.
 #[derive(Debug, Args)]
@@ -26,30 +29,20 @@ pub struct AnnotateArgs {
     /// A UTF-8 text file with one document per line (`-` for standard input).
     #[arg(long)]
     input: Option<PathBuf>,
-    /// Model directory [default: the committed default model; an untrained head on the default encoder
-    /// until one is committed].
-    #[arg(long)]
-    model: Option<PathBuf>,
-    /// Device: auto, cpu, cuda or cuda:N.
-    #[arg(long, default_value = "auto")]
-    device: String,
     /// Documents longer than this many characters are reported as errors instead of annotated.
     #[arg(long, default_value_t = 100_000)]
     max_chars: usize,
     /// Documents sent to the model per request.
     #[arg(long, default_value_t = 64)]
     batch_lines: usize,
-    /// Most tokens per encoder batch.
-    #[arg(long, default_value_t = 8192)]
-    token_budget: usize,
-    /// libtorch threads [default: one per core].
-    #[arg(long)]
-    threads: Option<i32>,
-}
-
-/// Where the committed default model would live.
-pub fn default_model_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join("default")
+    /// Parquet mode: write the annotated rows of --input (a Parquet file, a folder or a quoted glob) as
+    /// Parquet parts into this folder, with a manifest; rerunning the same command resumes.
+    #[arg(long, requires = "input")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    parquet: ParquetArgs,
+    #[command(flatten)]
+    model: ModelArgs,
 }
 
 /// One input document, or why it cannot be annotated.
@@ -93,25 +86,12 @@ fn check_length(text: String, max_chars: usize) -> Document {
 
 /// Runs the command; exit status 1 when some documents could not be annotated.
 pub fn run(args: AnnotateArgs) -> Result<ExitCode> {
-    let documents = read_documents(&args)?;
-    let source = match &args.model {
-        Some(dir) => ModelSource::Directory(dir.clone()),
-        None if default_model_dir().join("manifest.json").is_file() => ModelSource::Directory(default_model_dir()),
-        None => ModelSource::UntrainedDefault,
-    };
-    let options = RuntimeOptions {
-        device: parse_device(&args.device)?,
-        token_budget: args.token_budget,
-        threads: args.threads,
-        ..RuntimeOptions::default()
-    };
-    let runtime = ModelRuntime::start(source, options).context("loading the model")?;
-    let warning = (!runtime.manifest().trained)
-        .then_some("untrained head: these entities are not meaningful (no trained model is committed yet)");
-    if let Some(w) = warning {
-        eprintln!("sru-ner: warning: {w}");
+    if let (Some(output), Some(input)) = (&args.output, &args.input) {
+        return parquet_annotation::run(input, output, &args.parquet, &args.model);
     }
-
+    let documents = read_documents(&args)?;
+    let runtime = args.model.start_runtime()?;
+    let warning = runtime_warning(&runtime);
     let started = Instant::now();
     let progress = ProgressBar::new(documents.len() as u64).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} documents, {per_sec}, ETA {eta}")

@@ -8,7 +8,7 @@ use sru_ner::evaluation::{evaluate, EvaluationMode};
 use sru_ner::model::SruNerModel;
 use sru_ner::runtime::{parse_device, RuntimeOptions};
 
-use crate::annotate_command::default_model_dir;
+use crate::model_args::default_model_dir;
 
 /// Arguments of `sru-ner eval`.
 #[derive(Debug, Args)]

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use sru_ner::corpus::{read_iob, CorpusStatistics, CorpusStore};
+use sru_ner::corpus::{read_genia_xml, read_iob, read_lu_roth, read_pubtator, CorpusStatistics, CorpusStore};
 
 /// Input formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -14,6 +14,13 @@ pub enum Format {
     Iob,
     /// CoNLL columns (`TOKEN POS CHUNK TAG`): the first column is the token, the last the tag (CoNLL-2003).
     Conll,
+    /// The GENIA term corpus XML (GENIAcorpus3.02.xml): nested terms mapped to DNA, RNA, protein,
+    /// cell_line, cell_type; sentences in document order (use --sentences for the standard splits).
+    GeniaXml,
+    /// Lu & Roth (2015) nested format: tokens, POS, `start,end G#type|...`, blank line.
+    Luroth,
+    /// PubTator (`PMID|t|`, `PMID|a|`, mention lines); documents are split into sentences by sru-ner.
+    Pubtator,
 }
 
 /// Arguments of `sru-ner import`.
@@ -62,6 +69,37 @@ fn parse_range(s: &str) -> Result<std::ops::Range<usize>, String> {
 pub fn run(args: ImportArgs) -> Result<()> {
     let mut sentences = match args.format {
         Format::Iob | Format::Conll => read_iob(&args.input)?,
+        Format::Luroth => read_lu_roth(&args.input)?,
+        Format::GeniaXml => {
+            let (sentences, report) = read_genia_xml(&args.input)?;
+            println!(
+                "{}: {} sentences; {} terms widened to word boundaries, {} duplicate mentions kept once",
+                args.input.display(),
+                sentences.len(),
+                report.widened,
+                report.duplicates
+            );
+            sentences
+        }
+        Format::Pubtator => {
+            let (sentences, report) = read_pubtator(&args.input)?;
+            println!(
+                "{}: {} documents, {} mentions, {} sentences; {} mentions widened to word boundaries",
+                args.input.display(),
+                report.documents,
+                report.mentions,
+                sentences.len(),
+                report.widened
+            );
+            if !report.crossing_sentences.is_empty() {
+                eprintln!(
+                    "sru-ner: warning: {} mentions cross a sentence boundary of our splitter and are not stored: {}",
+                    report.crossing_sentences.len(),
+                    report.crossing_sentences.join("; ")
+                );
+            }
+            sentences
+        }
     };
     if let Some(range) = &args.sentences {
         if range.end > sentences.len() || range.start > range.end {

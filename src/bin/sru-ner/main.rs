@@ -2,6 +2,9 @@
 mod annotate_command;
 mod eval_command;
 mod import_command;
+mod model_args;
+mod parquet_annotation;
+mod sql_command;
 mod train_command;
 
 use clap::{Parser, Subcommand};
@@ -16,8 +19,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Annotate text: one JSON object per input document, in input order.
+    /// Annotate text (one JSON object per document, in input order), or Parquet into Parquet with --output.
     Annotate(annotate_command::AnnotateArgs),
+    /// Run SQL over Parquet/CSV files with sru_ner(text) available.
+    Sql(sql_command::SqlArgs),
     /// Convert annotated corpus files into the Parquet corpus store.
     Import(import_command::ImportArgs),
     /// Train a model on corpora of the store.
@@ -34,6 +39,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Annotate(args) => annotate_command::run(args),
+        Command::Sql(args) => sql_command::run(args).map(|()| std::process::ExitCode::SUCCESS),
         Command::Import(args) => import_command::run(args).map(|()| std::process::ExitCode::SUCCESS),
         Command::Train(args) => train_command::run(args).map(|()| std::process::ExitCode::SUCCESS),
         Command::Eval(args) => eval_command::run(args).map(|()| std::process::ExitCode::SUCCESS),

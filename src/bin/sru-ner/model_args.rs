@@ -1,0 +1,55 @@
+//! The model options shared by the commands that serve a model (`annotate`, `sql`).
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use sru_ner::runtime::{parse_device, ModelRuntime, ModelSource, RuntimeOptions};
+
+/// Which model serves, and on what.
+#[derive(Debug, Clone, Args)]
+pub struct ModelArgs {
+    /// Model directory [default: the committed default model, models/default].
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Device: auto, cpu, cuda or cuda:N.
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+    /// Most tokens per encoder batch.
+    #[arg(long, default_value_t = 8192)]
+    pub token_budget: usize,
+    /// libtorch threads [default: one per core].
+    #[arg(long)]
+    pub threads: Option<i32>,
+}
+
+/// Where the committed default model lives.
+pub fn default_model_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join("default")
+}
+
+impl ModelArgs {
+    /// Loads the model on its runtime thread.
+    pub fn start_runtime(&self) -> Result<ModelRuntime> {
+        let source = match &self.model {
+            Some(dir) => ModelSource::Directory(dir.clone()),
+            None if default_model_dir().join("manifest.json").is_file() => ModelSource::Directory(default_model_dir()),
+            None => ModelSource::UntrainedDefault,
+        };
+        let options = RuntimeOptions {
+            device: parse_device(&self.device)?,
+            token_budget: self.token_budget,
+            threads: self.threads,
+            ..RuntimeOptions::default()
+        };
+        ModelRuntime::start(source, options).context("loading the model")
+    }
+}
+
+/// Warns on standard error, and returns the warning, when the served head is untrained.
+pub fn runtime_warning(runtime: &ModelRuntime) -> Option<&'static str> {
+    let warning = (!runtime.manifest().trained).then_some("untrained head: these entities are not meaningful");
+    if let Some(w) = warning {
+        eprintln!("sru-ner: warning: {w}");
+    }
+    warning
+}
