@@ -119,3 +119,20 @@ pub fn trained_model_dir() -> PathBuf {
     })
     .clone()
 }
+
+/// The committed default model (`models/default`).
+pub fn default_model_dir() -> PathBuf {
+    repo().join("models/default")
+}
+
+/// Writes a Parquet table of the first `limit` `pubmed_raw` abstracts (columns pmid, muid, split, title,
+/// abstract) with `scripts/abstracts_to_parquet.py`, as a user following the README would.
+pub fn pubmed_parquet(path: &Path, limit: usize, row_group_size: usize) {
+    let status = std::process::Command::new(python())
+        .arg(repo().join("scripts/abstracts_to_parquet.py"))
+        .args(["--limit", &limit.to_string(), "--row-group-size", &row_group_size.to_string()])
+        .arg(path)
+        .status()
+        .expect("running scripts/abstracts_to_parquet.py");
+    assert!(status.success(), "scripts/abstracts_to_parquet.py failed");
+}
