@@ -2,11 +2,17 @@
 
 mod corpus_statistics;
 mod corpus_store;
+mod genia_xml_reader;
 mod iob_reader;
+mod lu_roth_reader;
+mod pubtator_reader;
 
 pub use corpus_statistics::{is_nested, CorpusStatistics};
 pub use corpus_store::CorpusStore;
+pub use genia_xml_reader::{genia_type, read_genia_xml, GeniaReadReport};
 pub use iob_reader::read_iob;
+pub use lu_roth_reader::read_lu_roth;
+pub use pubtator_reader::{read_pubtator, PubtatorReadReport};
 
 use std::ops::Range;
 
