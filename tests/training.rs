@@ -58,6 +58,8 @@ fn train_resume_and_evaluate_a_slice() {
     assert_eq!(ma.len(), 1);
     assert_eq!(ma[0]["train_loss"], mb[0]["train_loss"], "same seed, same loss");
     assert_eq!(ma[0]["dev_f1_weighted"], mb[0]["dev_f1_weighted"]);
+    let plot = std::fs::read(a.join("model/training.png")).expect("the epoch's training.png");
+    assert!(plot.starts_with(b"\x89PNG") && plot.len() > 5_000, "a PNG plot of loss and dev F1");
 
     // Resume a with two epochs in total: it continues at epoch 2 from the checkpoint.
     sru_ner(&["train", "--device", "cpu", "--resume", "--config", config(&a, &store, 2).to_str().unwrap()]);

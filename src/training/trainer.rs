@@ -52,9 +52,9 @@ struct TrainingCorpus {
     foreign: Vec<f32>,
 }
 
-/// Runs the training job of `config`; with `resume`, continues from `<output>/checkpoint`.
-/// Returns the metrics of every epoch run now.
-pub fn train(config: &TrainingConfig, resume: bool, device: Device) -> Result<Vec<EpochMetrics>> {
+/// Runs the training job of `config`; with `resume`, continues from `<output>/checkpoint`. Calls
+/// `on_epoch` after each epoch's metrics line is written. Returns the metrics of every epoch run now.
+pub fn train(config: &TrainingConfig, resume: bool, device: Device, on_epoch: &mut dyn FnMut(&EpochMetrics)) -> Result<Vec<EpochMetrics>> {
     let store = CorpusStore::new(&config.store);
     let mut loaded = Vec::new();
     for spec in &config.corpora {
@@ -212,6 +212,7 @@ pub fn train(config: &TrainingConfig, resume: bool, device: Device) -> Result<Ve
             if best { " (best, saved)" } else { "" },
             metrics.seconds
         );
+        on_epoch(&metrics);
         history.push(metrics);
     }
     Ok(history)
