@@ -226,9 +226,24 @@ impl SruNerModel {
         self.encoder.forward_t(&batch.input_ids, &batch.attention_mask, train)
     }
 
-    /// The sentence matrices S (B, Q, d): encoder output max-pooled into CLS, word and SEP slots.
+    /// The sentence matrices S (B, Q, d), in fp32: encoder output max-pooled into CLS, word and SEP slots.
     pub fn sentence_matrix(&self, batch: &WordPoolingBatch, train: bool) -> Tensor {
-        batch.pool(&self.encode(batch, train))
+        // A bf16 encoder (see `cast_encoder`) hands fp32 to the pooling and the head.
+        batch.pool(&self.encode(batch, train).to_kind(Kind::Float))
+    }
+
+    /// Casts the encoder's weights to `kind` (`Kind::BFloat16` for faster inference on CPUs with
+    /// AVX512-BF16 and on GPUs; `Kind::Float` to go back). The head stays fp32. For inference only: the
+    /// cast rounds the weights, so its F1 cost must be measured (benches/README.md gives it for the
+    /// default model).
+    pub fn cast_encoder(&mut self, kind: Kind) {
+        tch::no_grad(|| {
+            for (name, mut variable) in self.vs.variables() {
+                if name.starts_with("bert.") && variable.is_floating_point() {
+                    variable.set_data(&variable.to_kind(kind));
+                }
+            }
+        });
     }
 
     /// Waits for queued device work, so that wall-clock stage times are real on CUDA.

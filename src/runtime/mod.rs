@@ -46,11 +46,24 @@ pub struct RuntimeOptions {
     pub max_batch_sentences: usize,
     /// libtorch intra-op threads (None: libtorch's default, one per core).
     pub threads: Option<i32>,
+    /// The encoder's precision; the head always runs in fp32.
+    pub precision: Precision,
+}
+
+/// Precision of the encoder at inference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// fp32, as trained.
+    #[default]
+    Fp32,
+    /// bfloat16 weights and activations in the encoder (CPUs with AVX512-BF16 or AMX, and GPUs); its
+    /// F1 cost on a dev set is in benches/README.md.
+    Bf16,
 }
 
 impl Default for RuntimeOptions {
     fn default() -> Self {
-        Self { device: Device::Cpu, token_budget: 8192, max_batch_sentences: 256, threads: None }
+        Self { device: Device::Cpu, token_budget: 8192, max_batch_sentences: 256, threads: None, precision: Precision::Fp32 }
     }
 }
 
@@ -106,7 +119,10 @@ impl ModelRuntime {
                     ),
                 };
                 match model {
-                    Ok(model) => {
+                    Ok(mut model) => {
+                        if options.precision == Precision::Bf16 {
+                            model.cast_encoder(tch::Kind::BFloat16);
+                        }
                         let _ = ready_tx.send(Ok((model.tokenizer().clone(), model.manifest().clone())));
                         serve(&model, &jobs_rx, &options, &thread_timings);
                     }

@@ -8,7 +8,7 @@ use sru_ner::evaluation::{evaluate, EvaluationMode};
 use sru_ner::model::SruNerModel;
 use sru_ner::runtime::{parse_device, RuntimeOptions};
 
-use crate::model_args::default_model_dir;
+use crate::model_args::{default_model_dir, PrecisionArg};
 
 /// Arguments of `sru-ner eval`.
 #[derive(Debug, Args)]
@@ -34,13 +34,19 @@ pub struct EvalArgs {
     /// Device: auto, cpu, cuda or cuda:N.
     #[arg(long, default_value = "auto")]
     device: String,
+    /// Encoder precision (to measure what bf16 costs in F1).
+    #[arg(long, value_enum, default_value = "fp32")]
+    precision: PrecisionArg,
 }
 
 /// Runs the command.
 pub fn run(args: EvalArgs) -> Result<()> {
     let device = parse_device(&args.device)?;
     let dir = args.model.clone().unwrap_or_else(default_model_dir);
-    let model = SruNerModel::load(&dir, device).with_context(|| format!("loading {}", dir.display()))?;
+    let mut model = SruNerModel::load(&dir, device).with_context(|| format!("loading {}", dir.display()))?;
+    if args.precision == PrecisionArg::Bf16 {
+        model.cast_encoder(tch::Kind::BFloat16);
+    }
     let sentences = CorpusStore::new(&args.store).read(&args.corpus, &args.split)?;
     anyhow::ensure!(!sentences.is_empty(), "no sentences for {}/{} in {}", args.corpus, args.split, args.store.display());
     let report = evaluate(&model, &sentences, args.mode, &RuntimeOptions { device, ..RuntimeOptions::default() })?;

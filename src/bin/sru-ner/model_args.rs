@@ -3,7 +3,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use sru_ner::runtime::{parse_device, ModelRuntime, ModelSource, RuntimeOptions};
+use sru_ner::runtime::{parse_device, ModelRuntime, ModelSource, Precision, RuntimeOptions};
 
 /// Which model serves, and on what.
 #[derive(Debug, Clone, Args)]
@@ -20,6 +20,19 @@ pub struct ModelArgs {
     /// libtorch threads [default: one per core].
     #[arg(long)]
     pub threads: Option<i32>,
+    /// Encoder precision: fp32, or bf16 (faster on CPUs with AVX512-BF16/AMX and on GPUs; see
+    /// benches/README.md for its F1 cost).
+    #[arg(long, value_enum, default_value = "fp32")]
+    pub precision: PrecisionArg,
+}
+
+/// `--precision` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PrecisionArg {
+    /// fp32, as trained.
+    Fp32,
+    /// bfloat16 encoder, fp32 head.
+    Bf16,
 }
 
 /// Where the committed default model lives.
@@ -39,6 +52,10 @@ impl ModelArgs {
             device: parse_device(&self.device)?,
             token_budget: self.token_budget,
             threads: self.threads,
+            precision: match self.precision {
+                PrecisionArg::Fp32 => Precision::Fp32,
+                PrecisionArg::Bf16 => Precision::Bf16,
+            },
             ..RuntimeOptions::default()
         };
         ModelRuntime::start(source, options).context("loading the model")

@@ -1,0 +1,36 @@
+//! The bf16 encoder option: the committed default model in bf16 finds nearly the entities it finds in
+//! fp32 (the F1 cost on dev sets is measured in benches/README.md).
+mod common;
+
+use std::collections::BTreeSet;
+
+use sru_ner::runtime::{ModelRuntime, ModelSource, Precision, RuntimeOptions};
+use sru_ner::Annotator;
+
+const SENTENCES: [&str; 8] = [
+    "Aspirin reduced the risk of myocardial infarction in patients with diabetes.",
+    "Interleukin-2 activates the NF-kappa B pathway in human T cells.",
+    "Selegiline-induced postural hypotension in Parkinson's disease: a longitudinal study in mice.",
+    "The p53 tumor suppressor gene is mutated in many human cancers.",
+    "Cisplatin nephrotoxicity was reduced by amifostine in rats.",
+    "Expression of the c-fos mRNA was induced in Jurkat cells by phorbol ester.",
+    "Haloperidol-induced catalepsy was antagonized by scopolamine.",
+    "BRCA1 mutations increase the risk of breast and ovarian cancer in women.",
+];
+
+fn entities(precision: Precision) -> BTreeSet<(usize, usize, usize, String)> {
+    let options = RuntimeOptions { precision, ..RuntimeOptions::default() };
+    let runtime = ModelRuntime::start(ModelSource::Directory(common::default_model_dir()), options).expect("default model");
+    let found = runtime.annotate(&SENTENCES).expect("annotate");
+    found.iter().enumerate().flat_map(|(i, es)| es.iter().map(move |e| (i, e.start, e.end, e.label.clone()))).collect()
+}
+
+#[test]
+fn a_bf16_encoder_finds_nearly_the_same_entities_as_fp32() {
+    let fp32 = entities(Precision::Fp32);
+    let bf16 = entities(Precision::Bf16);
+    assert!(fp32.len() >= 12, "the default model finds the obvious entities: {fp32:?}");
+    let shared = fp32.intersection(&bf16).count();
+    let agreement = 2.0 * shared as f64 / (fp32.len() + bf16.len()) as f64;
+    assert!(agreement >= 0.85, "bf16 agrees with fp32 on only {agreement:.2} of entities: {fp32:?} vs {bf16:?}");
+}
