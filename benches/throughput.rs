@@ -6,13 +6,18 @@
 //! end-to-end includes splitting, word pieces, batching, encoding, decoding and offset mapping; encoder-only
 //! runs the same batches (same token budget, same length sort) through the encoder alone.
 //!
-//! Run: `cargo bench --bench throughput` (env: SRU_NER_BENCH_SENTENCES, SRU_NER_BENCH_MODEL=dir,
-//! SRU_NER_BENCH_DEVICE=cpu|cuda, SRU_NER_BENCH_ROUNDS).
+//! The Python baseline, `benches/python_baseline.py` (HF token-classification pipeline over the same
+//! encoder), runs on the same sentences in the same run, with `.venv`.
+//!
+//! Run: `cargo bench --bench throughput` (env: SRU_NER_BENCH_SENTENCES, SRU_NER_BENCH_MODEL=dir|untrained [default: models/default],
+//! SRU_NER_BENCH_DEVICE=cpu|cuda, SRU_NER_BENCH_ROUNDS, SRU_NER_BENCH_PYTHON=0 to skip the baseline,
+//! SRU_NER_BENCH_PYTHON_BATCH=32, SRU_NER_BENCH_PRECISION=fp32|bf16, SRU_NER_BENCH_TOKEN_BUDGET=8192, SRU_NER_BENCH_BATCH_SENTENCES=256, SRU_NER_BENCH_ENCODER=<HF folder> for an
+//! untrained head on another encoder; the Python baseline runs only for the default encoder on CPU).
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use sru_ner::model::{EncoderReference, SruNerModel, DEFAULT_TYPES};
-use sru_ner::runtime::{parse_device, plan_batches, ModelRuntime, ModelSource, PreparedDocument, RuntimeOptions, Stage};
+use sru_ner::runtime::{parse_device, plan_batches, ModelRuntime, ModelSource, Precision, PreparedDocument, RuntimeOptions, Stage};
 use sru_ner::text::SegmentedDocument;
 use sru_ner::Annotator;
 
@@ -59,19 +64,44 @@ fn main() {
     let rounds: usize = env_or("SRU_NER_BENCH_ROUNDS", 2);
     let Some(sentences) = sample_sentences(n) else { return };
     let device = parse_device(&std::env::var("SRU_NER_BENCH_DEVICE").unwrap_or_else(|_| "auto".into())).expect("device");
-    let source = match std::env::var_os("SRU_NER_BENCH_MODEL") {
-        Some(dir) => ModelSource::Directory(dir.into()),
-        None => ModelSource::UntrainedDefault,
+    let precision = match std::env::var("SRU_NER_BENCH_PRECISION").as_deref() {
+        Ok("bf16") => Precision::Bf16,
+        _ => Precision::Fp32,
     };
-    let options = RuntimeOptions { device, ..RuntimeOptions::default() };
+    // SRU_NER_BENCH_ENCODER=<HF folder>: an untrained head on that encoder (the GPU run uses a random
+    // BioLinkBERT-large-shaped one from benches/make_random_encoder.py), saved to a temporary model dir.
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let default_model = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/default");
+    let source = match (std::env::var("SRU_NER_BENCH_ENCODER"), std::env::var("SRU_NER_BENCH_MODEL")) {
+        (Ok(encoder), _) => {
+            let types = DEFAULT_TYPES.iter().map(|t| t.to_string()).collect();
+            let mut model = SruNerModel::untrained(EncoderReference::Path(encoder.into()), types, device, 0).expect("encoder");
+            model.save(scratch.path()).expect("save the untrained model");
+            ModelSource::Directory(scratch.path().to_path_buf())
+        }
+        (_, Ok(dir)) if dir == "untrained" => ModelSource::UntrainedDefault,
+        (_, Ok(dir)) => ModelSource::Directory(dir.into()),
+        _ if default_model.join("manifest.json").is_file() => ModelSource::Directory(default_model),
+        _ => ModelSource::UntrainedDefault,
+    };
+    let options = RuntimeOptions {
+        device,
+        precision,
+        token_budget: env_or("SRU_NER_BENCH_TOKEN_BUDGET", RuntimeOptions::default().token_budget),
+        max_batch_sentences: env_or("SRU_NER_BENCH_BATCH_SENTENCES", RuntimeOptions::default().max_batch_sentences),
+        ..RuntimeOptions::default()
+    };
     let runtime = ModelRuntime::start(source.clone(), options.clone()).expect("model");
-    let model = match &source {
+    let mut model = match &source {
         ModelSource::Directory(dir) => SruNerModel::load(dir, device),
         ModelSource::UntrainedDefault => {
             SruNerModel::untrained(EncoderReference::Default, DEFAULT_TYPES.iter().map(|t| t.to_string()).collect(), device, 0)
         }
     }
     .expect("model for encoder-only");
+    if precision == Precision::Bf16 {
+        model.cast_encoder(tch::Kind::BFloat16);
+    }
     let texts: Vec<&str> = sentences.iter().map(String::as_str).collect();
 
     // The same sentences and batches for the encoder-only pass.
@@ -121,7 +151,7 @@ fn main() {
 
     println!("sru-ner throughput benchmark");
     println!("  model:     {} ({})", runtime.model_id(), if runtime.manifest().trained { "trained" } else { "untrained head: decodes to its step cap, the slowest case" });
-    println!("  device:    {device:?}, libtorch threads {}", tch::get_num_threads());
+    println!("  device:    {device:?}, libtorch threads {}, encoder precision {precision:?}", tch::get_num_threads());
     println!("  sample:    {n} PubMed sentences ({n_chunks} encoder sequences, {tokens} tokens incl. CLS/SEP), {} batches", batches.len());
     println!("  rounds:    {rounds} (times are per round)");
     println!("  entities:  {n_entities} per round");
@@ -133,5 +163,44 @@ fn main() {
     println!("peak RSS:    {:.0} MiB (both models in one process)", peak_rss_mib());
     println!("end-to-end:   {:>8.1} sentences/s  {:>9.0} tokens/s  ({e2e_s:.2} s)", n as f64 / e2e_s, tokens as f64 / e2e_s);
     println!("encoder-only: {:>8.1} sentences/s  {:>9.0} tokens/s  ({enc_s:.2} s)", n as f64 / enc_s, tokens as f64 / enc_s);
+    let same_as_python = device == tch::Device::Cpu && std::env::var_os("SRU_NER_BENCH_ENCODER").is_none();
+    if let Some(python) = same_as_python.then(|| python_baseline(&sentences, rounds)).flatten() {
+        println!(
+            "python pipeline: {:>8.1} sentences/s  ({:.2} s; HF token-classification pipeline, batch {}, {} torch threads, {} entities)",
+            python.sentences_per_s, python.seconds, python.batch_size, python.torch_threads, python.entities
+        );
+        println!("ratio end-to-end / python pipeline: {:.3} (target >= 1.5)", python.seconds / e2e_s);
+    }
     println!("ratio end-to-end / encoder-only: {:.3} (target >= 0.85)", enc_s / e2e_s);
+}
+
+/// What `benches/python_baseline.py` measured.
+#[derive(serde::Deserialize)]
+struct PythonBaseline {
+    seconds: f64,
+    sentences_per_s: f64,
+    entities: usize,
+    batch_size: usize,
+    torch_threads: usize,
+}
+
+/// Runs the HF pipeline baseline on the same sentences (CPU; skipped with SRU_NER_BENCH_PYTHON=0).
+fn python_baseline(sentences: &[String], rounds: usize) -> Option<PythonBaseline> {
+    if std::env::var("SRU_NER_BENCH_PYTHON").is_ok_and(|v| v == "0") {
+        return None;
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(file.path(), sentences.join("\n")).expect("write sentences");
+    let output = std::process::Command::new(root.join(".venv/bin/python"))
+        .arg(root.join("benches/python_baseline.py"))
+        .arg(file.path())
+        .args(["--rounds", &rounds.to_string(), "--batch-size", &env_or("SRU_NER_BENCH_PYTHON_BATCH", 32usize).to_string()])
+        .output()
+        .expect("running benches/python_baseline.py");
+    if !output.status.success() {
+        eprintln!("python baseline failed: {}", String::from_utf8_lossy(&output.stderr));
+        return None;
+    }
+    serde_json::from_slice(&output.stdout).ok()
 }
