@@ -32,8 +32,9 @@ pub struct AnnotateArgs {
     /// Documents longer than this many characters are reported as errors instead of annotated.
     #[arg(long, default_value_t = 100_000)]
     max_chars: usize,
-    /// Documents sent to the model per request.
-    #[arg(long, default_value_t = 64)]
+    /// Documents sent to the model per request (two requests are in flight; more documents per request
+    /// sort into batches with less padding: 256 ran 1.2x faster than 64 on PubMed abstracts).
+    #[arg(long, default_value_t = 256)]
     batch_lines: usize,
     /// Parquet mode: write the annotated rows of --input (a Parquet file, a folder or a quoted glob) as
     /// Parquet parts into this folder, with a manifest; rerunning the same command resumes.
