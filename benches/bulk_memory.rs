@@ -9,6 +9,8 @@
 //!
 //! Run: `cargo bench --bench bulk_memory` (env: SRU_NER_BENCH_ROWS="1000,100000",
 //! SRU_NER_BENCH_TEXT_COLUMN=title).
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
@@ -42,13 +44,7 @@ fn main() {
     let mut results = Vec::new();
     for &n in &rows {
         let table = work.path().join(format!("pubmed-{n}.parquet"));
-        let status = Command::new(root.join(".venv/bin/python"))
-            .arg(root.join("scripts/abstracts_to_parquet.py"))
-            .args(["--rows", &n.to_string(), "--row-group-size", "1000"])
-            .arg(&table)
-            .status()
-            .expect("python");
-        assert!(status.success());
+        common::pubmed_parquet(&table, &["--rows", &n.to_string(), "--row-group-size", "1000"]);
         let started = Instant::now();
         let peak = run_measuring_peak_rss(
             Command::new(env!("CARGO_BIN_EXE_sru-ner"))

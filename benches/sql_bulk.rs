@@ -8,28 +8,19 @@
 //! The entity counts of the three passes must agree.
 //!
 //! Run: `cargo bench --bench sql_bulk` (env: SRU_NER_BENCH_ABSTRACTS, SRU_NER_BENCH_MODEL=dir).
+mod common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
+
+use common::{env_or, peak_rss_mib};
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use sru_ner::runtime::{ModelRuntime, ModelSource, RuntimeOptions};
 use sru_ner::Annotator;
 use sru_ner_pipelines::bulk::{BulkJob, BulkOptions};
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 fn runtime_alone(runtime: &ModelRuntime, abstracts: &[String]) -> usize {
     let chunks: Vec<&[String]> = abstracts.chunks(256).collect();
@@ -59,13 +50,7 @@ fn main() {
     let model = std::env::var("SRU_NER_BENCH_MODEL").map(PathBuf::from).unwrap_or_else(|_| root.join("models/default"));
     let work = tempfile::tempdir().expect("tempdir");
     let table = work.path().join("pubmed.parquet");
-    let status = std::process::Command::new(root.join(".venv/bin/python"))
-        .arg(root.join("scripts/abstracts_to_parquet.py"))
-        .args(["--limit", &n.to_string(), "--row-group-size", "500"])
-        .arg(&table)
-        .status()
-        .expect("python");
-    assert!(status.success());
+    common::pubmed_parquet(&table, &["--limit", &n.to_string(), "--row-group-size", "500"]);
 
     let runtime = Arc::new(ModelRuntime::start(ModelSource::Directory(model.clone()), RuntimeOptions::default()).expect("model"));
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio");

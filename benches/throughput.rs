@@ -13,26 +13,17 @@
 //! SRU_NER_BENCH_DEVICE=cpu|cuda, SRU_NER_BENCH_ROUNDS, SRU_NER_BENCH_PYTHON=0 to skip the baseline,
 //! SRU_NER_BENCH_PYTHON_BATCH=32, SRU_NER_BENCH_PRECISION=fp32|bf16, SRU_NER_BENCH_TOKEN_BUDGET=8192, SRU_NER_BENCH_BATCH_SENTENCES=256, SRU_NER_BENCH_ENCODER=<HF folder> for an
 //! untrained head on another encoder; the Python baseline runs only for the default encoder on CPU).
+mod common;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+use common::{env_or, peak_rss_mib};
 
 use sru_ner::model::{EncoderReference, SruNerModel, DEFAULT_TYPES};
 use sru_ner::runtime::{parse_device, plan_batches, ModelRuntime, ModelSource, Precision, PreparedDocument, RuntimeOptions, Stage};
 use sru_ner::text::SegmentedDocument;
 use sru_ner::Annotator;
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 fn sample_sentences(n: usize) -> Option<Vec<String>> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/pubmed_raw/jnlpba_genia_abstracts");

@@ -141,16 +141,7 @@ fn sentence_with_mentions(text: String, terms: &[(usize, usize, &'static str)], 
     let before = spans.len();
     spans.dedup();
     report.duplicates += before - spans.len();
-    CorpusSentence {
-        corpus: String::new(),
-        split: String::new(),
-        document_id: None,
-        sentence_id: 0,
-        text,
-        words,
-        spans,
-        types: Vec::new(),
-    }
+    CorpusSentence::from_text(text, words, spans)
 }
 
 #[cfg(test)]

@@ -76,6 +76,12 @@ impl CorpusSentence {
         }
     }
 
+    /// A sentence of raw text with its words (character ranges) and mentions; corpus, split, ids and
+    /// type set are filled in by the store.
+    pub fn from_text(text: String, words: Vec<Range<usize>>, spans: Vec<LabeledSpan>) -> Self {
+        Self { corpus: String::new(), split: String::new(), document_id: None, sentence_id: 0, text, words, spans, types: Vec::new() }
+    }
+
     /// The words as strings.
     pub fn word_texts(&self) -> Vec<String> {
         let chars: Vec<char> = self.text.chars().collect();

@@ -90,16 +90,10 @@ fn document_sentences(pmid: &str, text: &str, mentions: &[(usize, usize, usize, 
         .map(|s| {
             let start = words[s.start].start;
             let sentence_words: Vec<_> = words[s.clone()].iter().map(|w| w.start - start..w.end - start).collect();
-            CorpusSentence {
-                corpus: String::new(),
-                split: String::new(),
-                document_id: Some(pmid.to_string()),
-                sentence_id: 0,
-                text: text.chars().skip(start).take(words[s.end - 1].end - start).collect(),
-                words: sentence_words,
-                spans: Vec::new(),
-                types: Vec::new(),
-            }
+            let text = text.chars().skip(start).take(words[s.end - 1].end - start).collect();
+            let mut sentence = CorpusSentence::from_text(text, sentence_words, Vec::new());
+            sentence.document_id = Some(pmid.to_string());
+            sentence
         })
         .collect();
     for (start, end, _line, label) in mentions {
