@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReaderBuilder, RowSelection, RowSelector};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection, RowSelector};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
@@ -79,10 +79,12 @@ pub struct BulkJob {
     output: PathBuf,
     options: BulkOptions,
     inputs: Vec<PathBuf>,
+    /// Each input's footer, read once at planning and shared by every slice of that input.
+    reader_metadata: Vec<ArrowReaderMetadata>,
     output_schema: SchemaRef,
     text_index: usize,
     pending: Vec<WorkUnit>,
-    parts_skipped: usize,
+    /// The parts an earlier run committed (and only those).
     manifest: JobManifest,
 }
 
@@ -93,7 +95,7 @@ impl BulkJob {
     pub fn plan(input: &str, output: &Path, options: BulkOptions, model_id: &str) -> Result<Self> {
         std::fs::create_dir_all(output).map_err(|source| PipelineError::Io { path: output.to_path_buf(), source })?;
         let inputs = resolve_inputs(input, output)?;
-        let (input_schema, row_groups, records) = read_input_metadata(&inputs, &options)?;
+        let (input_schema, reader_metadata, records) = read_input_metadata(&inputs, &options)?;
         let text_index = input_schema.index_of(&options.text_column).expect("checked by read_input_metadata");
         let mut fields: Vec<Field> = input_schema.fields().iter().map(|f| f.as_ref().clone()).collect();
         fields.push(Field::new(&options.entities_column, entity_list_type(), true));
@@ -111,9 +113,10 @@ impl BulkJob {
         let mut manifest = claim_output_folder(output, identity)?;
         let mut pending = Vec::new();
         let mut committed = std::collections::BTreeMap::new();
-        for (input, groups) in row_groups.iter().enumerate() {
+        for (input, metadata) in reader_metadata.iter().enumerate() {
             let mut file_row = 0;
-            for (row_group, &group_rows) in groups.iter().enumerate() {
+            for (row_group, group) in metadata.metadata().row_groups().iter().enumerate() {
+                let group_rows = group.num_rows() as usize;
                 for (slice, offset) in (0..group_rows).step_by(options.rows_per_part.max(1)).enumerate() {
                     let rows = options.rows_per_part.min(group_rows - offset);
                     let part_name = format!("part-{input:05}-{row_group:05}-{slice:05}.parquet");
@@ -127,10 +130,9 @@ impl BulkJob {
                 file_row += group_rows;
             }
         }
-        let parts_skipped = committed.len();
         manifest.parts = committed;
         manifest.write(output)?;
-        Ok(Self { output: output.to_path_buf(), options, inputs, output_schema, text_index, pending, parts_skipped, manifest })
+        Ok(Self { output: output.to_path_buf(), options, inputs, reader_metadata, output_schema, text_index, pending, manifest })
     }
 
     /// Rows in all inputs.
@@ -141,16 +143,6 @@ impl BulkJob {
     /// Rows an earlier run already committed.
     pub fn committed_rows(&self) -> u64 {
         self.manifest.parts.values().map(|p| p.rows).sum()
-    }
-
-    /// The input files, in order.
-    pub fn inputs(&self) -> &[PathBuf] {
-        &self.inputs
-    }
-
-    /// The schema of every output part: the input columns and the entities column.
-    pub fn output_schema(&self) -> &SchemaRef {
-        &self.output_schema
     }
 
     /// Annotates every pending part with `annotator`, `options.workers` parts at a time, calling
@@ -193,7 +185,7 @@ impl BulkJob {
             total_rows: self.total_rows(),
             rows_annotated,
             parts_written,
-            parts_skipped: self.parts_skipped,
+            parts_skipped: self.manifest.parts.len(),
             entities: manifest.parts.values().map(|p| p.entities).sum(),
             null_texts: manifest.parts.values().map(|p| p.null_texts).sum(),
             elapsed: started.elapsed(),
@@ -206,8 +198,7 @@ impl BulkJob {
         let parquet_error = |source| PipelineError::Parquet { path: path.clone(), source };
         let file = File::open(path).map_err(|source| PipelineError::Io { path: path.clone(), source })?;
         let selection = RowSelection::from(vec![RowSelector::skip(unit.offset), RowSelector::select(unit.rows)]);
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-            .map_err(parquet_error)?
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.reader_metadata[unit.input].clone())
             .with_row_groups(vec![unit.row_group])
             .with_row_selection(selection)
             .with_batch_size(self.options.batch_rows.max(1))
@@ -254,17 +245,17 @@ fn poisoned(output: &Path) -> PipelineError {
     PipelineError::OutputInUse { path: output.to_path_buf(), reason: "a worker panicked while writing the manifest".into() }
 }
 
-/// The shared schema, each input's row-group sizes, and the inputs' identity records.
-fn read_input_metadata(inputs: &[PathBuf], options: &BulkOptions) -> Result<(SchemaRef, Vec<Vec<usize>>, Vec<InputRecord>)> {
+/// The shared schema, each input's footer, and the inputs' identity records.
+fn read_input_metadata(inputs: &[PathBuf], options: &BulkOptions) -> Result<(SchemaRef, Vec<ArrowReaderMetadata>, Vec<InputRecord>)> {
     let mut first: Option<(SchemaRef, &PathBuf)> = None;
-    let mut row_groups = Vec::new();
+    let mut reader_metadata = Vec::new();
     let mut records = Vec::new();
     for path in inputs {
         let file = File::open(path).map_err(|source| PipelineError::Io { path: path.clone(), source })?;
         let bytes = file.metadata().map_err(|source| PipelineError::Io { path: path.clone(), source })?.len();
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|source| PipelineError::Parquet { path: path.clone(), source })?;
-        let schema = Arc::clone(builder.schema());
-        let groups: Vec<usize> = builder.metadata().row_groups().iter().map(|g| g.num_rows() as usize).collect();
+        let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::default())
+            .map_err(|source| PipelineError::Parquet { path: path.clone(), source })?;
+        let schema = Arc::clone(metadata.schema());
         let column_names = || schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>().join(", ");
         match schema.field_with_name(&options.text_column) {
             Err(_) => {
@@ -295,11 +286,11 @@ fn read_input_metadata(inputs: &[PathBuf], options: &BulkOptions) -> Result<(Sch
             }
             Some(_) => {}
         }
-        records.push(InputRecord { path: path.display().to_string(), bytes, rows: groups.iter().sum::<usize>() as u64 });
-        row_groups.push(groups);
+        records.push(InputRecord { path: path.display().to_string(), bytes, rows: metadata.metadata().row_groups().iter().map(|g| g.num_rows() as u64).sum() });
+        reader_metadata.push(metadata);
     }
     let (schema, _) = first.expect("resolve_inputs returns at least one file");
-    Ok((schema, row_groups, records))
+    Ok((schema, reader_metadata, records))
 }
 
 /// The manifest to continue from: the folder's own when it belongs to the same job, a new one when the
