@@ -27,7 +27,7 @@ pub fn read_pubtator(path: &Path) -> Result<(Vec<CorpusSentence>, PubtatorReadRe
     let content = read_to_string(path)?;
     let mut report = PubtatorReadReport::default();
     let mut sentences = Vec::new();
-    let mut document: Option<(String, String, Vec<(usize, usize, usize, String)>)> = None;
+    let mut document: Option<(String, String, Vec<(usize, usize, String)>)> = None;
     let malformed = |line: usize, reason: String| SruNerError::Corpus { path: path.to_path_buf(), line, reason };
     for (index, line) in content.lines().chain(std::iter::once("")).enumerate() {
         let line_no = index + 1;
@@ -73,13 +73,13 @@ pub fn read_pubtator(path: &Path) -> Result<(Vec<CorpusSentence>, PubtatorReadRe
             return Err(malformed(line_no, format!("mention {:?} at {start}..{end}, but the text there is {found:?}", columns[3])));
         }
         report.mentions += 1;
-        mentions.push((start, end, line_no, columns[4].to_string()));
+        mentions.push((start, end, columns[4].to_string()));
     }
     Ok((sentences, report))
 }
 
 /// The sentences of one document, with the mentions that fall inside each.
-fn document_sentences(pmid: &str, text: &str, mentions: &[(usize, usize, usize, String)], report: &mut PubtatorReadReport) -> Vec<CorpusSentence> {
+fn document_sentences(pmid: &str, text: &str, mentions: &[(usize, usize, String)], report: &mut PubtatorReadReport) -> Vec<CorpusSentence> {
     let document = SegmentedDocument::segment(text);
     let offsets = CharOffsets::new(text);
     let words: Vec<std::ops::Range<usize>> =
@@ -96,7 +96,7 @@ fn document_sentences(pmid: &str, text: &str, mentions: &[(usize, usize, usize, 
             sentence
         })
         .collect();
-    for (start, end, _line, label) in mentions {
+    for (start, end, label) in mentions {
         let first = words.partition_point(|w| w.end <= *start);
         let last = words.partition_point(|w| w.start < *end);
         if first >= last {

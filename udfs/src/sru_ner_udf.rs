@@ -9,7 +9,7 @@ use sru_ner_schemas::{annotate_column, entity_list_type, Annotator};
 
 /// The `sru_ner(text)` scalar function: one list of entity structs per text (see the crate docs).
 ///
-/// Each call sends the non-null, non-empty texts of the batch to the [`Annotator`] in one request; the
+/// Each call sends the non-null texts of the batch to the [`Annotator`] in one request; the
 /// annotator merges concurrent requests from all partitions into length-sorted model batches.
 #[derive(Clone)]
 pub struct SruNerUdf {
