@@ -90,9 +90,7 @@ fn main() {
         }
     }
     .expect("model for encoder-only");
-    if precision == Precision::Bf16 {
-        model.cast_encoder(tch::Kind::BFloat16);
-    }
+    model.cast_encoder(precision.kind());
     let texts: Vec<&str> = sentences.iter().map(String::as_str).collect();
 
     // The same sentences and batches for the encoder-only pass.

@@ -239,7 +239,7 @@ impl SruNerModel {
     pub fn cast_encoder(&mut self, kind: Kind) {
         tch::no_grad(|| {
             for (name, mut variable) in self.vs.variables() {
-                if name.starts_with("bert.") && variable.is_floating_point() {
+                if name.starts_with("bert.") && variable.is_floating_point() && variable.kind() != kind {
                     variable.set_data(&variable.to_kind(kind));
                 }
             }

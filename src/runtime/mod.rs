@@ -50,15 +50,25 @@ pub struct RuntimeOptions {
     pub precision: Precision,
 }
 
-/// Precision of the encoder at inference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Precision of the encoder at inference (`--precision` of the commands that serve a model).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Precision {
     /// fp32, as trained.
     #[default]
     Fp32,
-    /// bfloat16 weights and activations in the encoder (CPUs with AVX512-BF16 or AMX, and GPUs); its
-    /// F1 cost on a dev set is in benches/README.md.
+    /// bfloat16 weights and activations in the encoder, fp32 head (faster on CPUs with AVX512-BF16 or
+    /// AMX, and on GPUs); its F1 cost on the dev sets is in benches/README.md.
     Bf16,
+}
+
+impl Precision {
+    /// The tensor kind of the encoder's weights (see `SruNerModel::cast_encoder`).
+    pub fn kind(self) -> tch::Kind {
+        match self {
+            Self::Fp32 => tch::Kind::Float,
+            Self::Bf16 => tch::Kind::BFloat16,
+        }
+    }
 }
 
 impl Default for RuntimeOptions {
@@ -120,9 +130,7 @@ impl ModelRuntime {
                 };
                 match model {
                     Ok(mut model) => {
-                        if options.precision == Precision::Bf16 {
-                            model.cast_encoder(tch::Kind::BFloat16);
-                        }
+                        model.cast_encoder(options.precision.kind());
                         let _ = ready_tx.send(Ok((model.tokenizer().clone(), model.manifest().clone())));
                         serve(&model, &jobs_rx, &options, &thread_timings);
                     }

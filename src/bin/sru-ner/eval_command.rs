@@ -6,9 +6,9 @@ use clap::Args;
 use sru_ner::corpus::CorpusStore;
 use sru_ner::evaluation::{evaluate, EvaluationMode};
 use sru_ner::model::SruNerModel;
-use sru_ner::runtime::{parse_device, RuntimeOptions};
+use sru_ner::runtime::{parse_device, Precision, RuntimeOptions};
 
-use crate::model_args::{default_model_dir, PrecisionArg};
+use crate::model_args::default_model_dir;
 
 /// Arguments of `sru-ner eval`.
 #[derive(Debug, Args)]
@@ -36,7 +36,7 @@ pub struct EvalArgs {
     device: String,
     /// Encoder precision (to measure what bf16 costs in F1).
     #[arg(long, value_enum, default_value = "fp32")]
-    precision: PrecisionArg,
+    precision: Precision,
 }
 
 /// Runs the command.
@@ -44,9 +44,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let device = parse_device(&args.device)?;
     let dir = args.model.clone().unwrap_or_else(default_model_dir);
     let mut model = SruNerModel::load(&dir, device).with_context(|| format!("loading {}", dir.display()))?;
-    if args.precision == PrecisionArg::Bf16 {
-        model.cast_encoder(tch::Kind::BFloat16);
-    }
+    model.cast_encoder(args.precision.kind());
     let sentences = CorpusStore::new(&args.store).read(&args.corpus, &args.split)?;
     anyhow::ensure!(!sentences.is_empty(), "no sentences for {}/{} in {}", args.corpus, args.split, args.store.display());
     let report = evaluate(&model, &sentences, args.mode, &RuntimeOptions { device, ..RuntimeOptions::default() })?;

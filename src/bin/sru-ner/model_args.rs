@@ -23,16 +23,7 @@ pub struct ModelArgs {
     /// Encoder precision: fp32, or bf16 (faster on CPUs with AVX512-BF16/AMX and on GPUs; see
     /// benches/README.md for its F1 cost).
     #[arg(long, value_enum, default_value = "fp32")]
-    pub precision: PrecisionArg,
-}
-
-/// `--precision` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PrecisionArg {
-    /// fp32, as trained.
-    Fp32,
-    /// bfloat16 encoder, fp32 head.
-    Bf16,
+    pub precision: Precision,
 }
 
 /// Where the committed default model lives.
@@ -52,10 +43,7 @@ impl ModelArgs {
             device: parse_device(&self.device)?,
             token_budget: self.token_budget,
             threads: self.threads,
-            precision: match self.precision {
-                PrecisionArg::Fp32 => Precision::Fp32,
-                PrecisionArg::Bf16 => Precision::Bf16,
-            },
+            precision: self.precision,
             ..RuntimeOptions::default()
         };
         ModelRuntime::start(source, options).context("loading the model")
