@@ -22,24 +22,6 @@ use sru_ner::runtime::{ModelRuntime, ModelSource, RuntimeOptions};
 use sru_ner::Annotator;
 use sru_ner_pipelines::bulk::{BulkJob, BulkOptions};
 
-fn runtime_alone(runtime: &ModelRuntime, abstracts: &[String]) -> usize {
-    let chunks: Vec<&[String]> = abstracts.chunks(256).collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let total = std::sync::atomic::AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        for _ in 0..2 {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(chunk) = chunks.get(i) else { break };
-                let texts: Vec<&str> = chunk.iter().map(String::as_str).collect();
-                let found: usize = runtime.annotate(&texts).expect("annotate").iter().map(Vec::len).sum();
-                total.fetch_add(found, std::sync::atomic::Ordering::Relaxed);
-            });
-        }
-    });
-    total.into_inner()
-}
-
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     if !root.join("../shared/data/pubmed_raw").is_dir() {
@@ -65,10 +47,10 @@ fn main() {
         .collect();
     let chars: usize = abstracts.iter().map(|a| a.chars().count()).sum();
     eprintln!("sample: {} abstracts, {chars} characters; model {}", abstracts.len(), model.display());
-    runtime_alone(&runtime, &abstracts[..abstracts.len().min(50)]); // warm-up
+    common::runtime_alone(&runtime, &abstracts[..abstracts.len().min(50)]); // warm-up
 
     let started = Instant::now();
-    let runtime_entities = runtime_alone(&runtime, &abstracts);
+    let runtime_entities = common::runtime_alone(&runtime, &abstracts);
     let runtime_s = started.elapsed().as_secs_f64();
 
     let started = Instant::now();

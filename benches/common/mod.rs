@@ -33,3 +33,47 @@ pub fn pubmed_parquet(path: &Path, options: &[&str]) {
         .expect("running scripts/abstracts_to_parquet.py");
     assert!(status.success(), "scripts/abstracts_to_parquet.py failed");
 }
+
+/// The bulk job's model path without the job: two threads call `annotate` with 256 texts at a time.
+/// Returns the number of entities found.
+pub fn runtime_alone(runtime: &sru_ner::runtime::ModelRuntime, abstracts: &[String]) -> usize {
+    let chunks: Vec<&[String]> = abstracts.chunks(256).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let total = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(chunk) = chunks.get(i) else { break };
+                let texts: Vec<&str> = chunk.iter().map(String::as_str).collect();
+                let found: usize = sru_ner::Annotator::annotate(runtime, &texts).expect("annotate").iter().map(Vec::len).sum();
+                total.fetch_add(found, std::sync::atomic::Ordering::Relaxed);
+            });
+        }
+    });
+    total.into_inner()
+}
+
+/// The abstract lines of the first `n` `pubmed_raw` files (`train/` then `test/`, by file name), or None
+/// when `../shared` is absent.
+pub fn pubmed_abstract_lines(n: usize) -> Option<Vec<String>> {
+    let dir = repo().join("../shared/data/pubmed_raw/jnlpba_genia_abstracts");
+    let mut files: Vec<PathBuf> = ["train", "test"]
+        .iter()
+        .filter_map(|split| std::fs::read_dir(dir.join(split)).ok())
+        .flatten()
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    if files.is_empty() {
+        return None;
+    }
+    files.sort();
+    Some(
+        files
+            .iter()
+            .take(n)
+            .map(|p| std::fs::read_to_string(p).expect("abstract").lines().nth(1).unwrap_or_default().to_string())
+            .collect(),
+    )
+}

@@ -43,4 +43,16 @@ pub enum PipelineError {
     /// The model failed on a slice of rows.
     #[error("{path}, rows {first_row}..{end_row}: {source}")]
     Annotate { path: PathBuf, first_row: usize, end_row: usize, source: AnnotateError },
+    /// The stream stage's settings are incomplete or wrong.
+    #[error("stream settings: {0}")]
+    StreamConfig(String),
+    /// A Kafka client call failed.
+    #[error("kafka: {context}: {source}")]
+    Kafka { context: String, source: rdkafka::error::KafkaError },
+    /// A record was not delivered; its input offset stays uncommitted, so a restart redoes it.
+    #[error("the record for {topic}:{partition}@{offset} was not delivered ({reason}); its offset is not committed, a restart redoes it")]
+    Delivery { topic: String, partition: i32, offset: i64, reason: String },
+    /// The stage stopped on an internal failure.
+    #[error("stream stage: {0}")]
+    Stream(String),
 }

@@ -3,8 +3,10 @@
 //!
 //! - [`bulk`]: Parquet in, Parquet out with an `entities` column added; bounded memory, parts committed
 //!   atomically with a manifest, so a killed job rerun with the same arguments resumes.
+//! - [`stream`]: Kafka in, Kafka out: enriched messages, dead letters, at-least-once or exactly-once.
 
 pub mod bulk;
+pub mod stream;
 mod error;
 
 pub use error::{PipelineError, Result};

@@ -5,6 +5,7 @@ mod import_command;
 mod model_args;
 mod parquet_annotation;
 mod sql_command;
+mod stream_command;
 mod train_command;
 
 use clap::{Parser, Subcommand};
@@ -23,6 +24,8 @@ enum Command {
     Annotate(annotate_command::AnnotateArgs),
     /// Run SQL over Parquet/CSV files with sru_ner(text) available.
     Sql(sql_command::SqlArgs),
+    /// Enrich a Kafka topic: consume text messages, produce them with their entities (a consumer group).
+    Stream(stream_command::StreamArgs),
     /// Convert annotated corpus files into the Parquet corpus store.
     Import(import_command::ImportArgs),
     /// Train a model on corpora of the store.
@@ -33,13 +36,14 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SRU_NER_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SRU_NER_LOG").unwrap_or_else(|_| "warn,sru_ner_pipelines=info".into()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Annotate(args) => annotate_command::run(args),
         Command::Sql(args) => sql_command::run(args).map(|()| std::process::ExitCode::SUCCESS),
+        Command::Stream(args) => stream_command::run(args).map(|()| std::process::ExitCode::SUCCESS),
         Command::Import(args) => import_command::run(args).map(|()| std::process::ExitCode::SUCCESS),
         Command::Train(args) => train_command::run(args).map(|()| std::process::ExitCode::SUCCESS),
         Command::Eval(args) => eval_command::run(args).map(|()| std::process::ExitCode::SUCCESS),

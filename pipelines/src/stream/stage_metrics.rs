@@ -1,0 +1,169 @@
+//! The stage's Prometheus metrics and the `GET /metrics` endpoint that serves them.
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+use crate::{PipelineError, Result};
+
+/// Labels of a dead-letter count.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    /// [`DeadLetterReason::kind`](super::DeadLetterReason::kind).
+    pub reason: String,
+}
+
+/// Labels of a per-partition gauge.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PartitionLabels {
+    /// Input topic.
+    pub topic: String,
+    /// Input partition.
+    pub partition: String,
+}
+
+/// Counters, gauges and histograms of one stage instance.
+#[derive(Debug)]
+pub struct StageMetrics {
+    registry: Registry,
+    /// Messages read from the input topics.
+    pub messages_in: Counter,
+    /// Enriched messages acknowledged by the broker.
+    pub messages_out: Counter,
+    /// Dead-letter records acknowledged by the broker, by reason.
+    pub messages_dead: Family<ReasonLabel, Counter>,
+    /// Messages per model batch.
+    pub batch_size: Histogram,
+    /// Seconds from reading a message to the broker's acknowledgement of its output.
+    pub latency: Histogram,
+    /// Messages read and not yet acknowledged.
+    pub in_flight: Gauge,
+    /// Consumer lag per input partition, from librdkafka's statistics.
+    pub consumer_lag: Family<PartitionLabels, Gauge>,
+}
+
+impl Default for StageMetrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("sru_ner_stream");
+        let messages_in = Counter::default();
+        let messages_out = Counter::default();
+        let messages_dead = Family::<ReasonLabel, Counter>::default();
+        let batch_size = Histogram::new(exponential_buckets(1.0, 2.0, 12));
+        let latency = Histogram::new(exponential_buckets(0.005, 2.0, 14));
+        let in_flight = Gauge::default();
+        let consumer_lag = Family::<PartitionLabels, Gauge>::default();
+        registry.register("messages_in", "Messages read from the input topics", messages_in.clone());
+        registry.register("messages_out", "Enriched messages acknowledged by the broker", messages_out.clone());
+        registry.register("messages_dead", "Dead-letter records acknowledged by the broker, by reason", messages_dead.clone());
+        registry.register("batch_size", "Messages per model batch", batch_size.clone());
+        registry.register("latency_seconds", "Seconds from reading a message to the acknowledgement of its output", latency.clone());
+        registry.register("in_flight", "Messages read and not yet acknowledged", in_flight.clone());
+        registry.register("consumer_lag", "Messages behind the partition's end, from librdkafka statistics", consumer_lag.clone());
+        Self { registry, messages_in, messages_out, messages_dead, batch_size, latency, in_flight, consumer_lag }
+    }
+}
+
+impl StageMetrics {
+    /// The metrics in the Prometheus text exposition format.
+    pub fn encode(&self) -> String {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry).expect("writing to a String cannot fail");
+        text
+    }
+
+    /// Dead-letter records over all reasons.
+    pub fn dead_total(&self) -> u64 {
+        let text = self.encode();
+        text.lines()
+            .filter(|line| line.starts_with("sru_ner_stream_messages_dead_total{"))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum()
+    }
+
+    /// Total consumer lag over the partitions reported so far.
+    pub fn total_lag(&self) -> i64 {
+        let text = self.encode();
+        text.lines()
+            .filter(|line| line.starts_with("sru_ner_stream_consumer_lag{"))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<i64>().ok())
+            .filter(|lag| *lag >= 0)
+            .sum()
+    }
+}
+
+/// The HTTP endpoint serving [`StageMetrics`] at `GET /metrics`, on its own thread.
+pub struct MetricsEndpoint {
+    server: Arc<tiny_http::Server>,
+    thread: Option<JoinHandle<()>>,
+    /// The address it listens on (the real port when 0 was asked).
+    pub address: SocketAddr,
+}
+
+impl MetricsEndpoint {
+    /// Listens on `address` and serves until dropped.
+    pub fn start(address: &str, metrics: Arc<StageMetrics>) -> Result<Self> {
+        let server = tiny_http::Server::http(address)
+            .map_err(|e| PipelineError::StreamConfig(format!("metrics endpoint {address}: {e}")))?;
+        let address = server
+            .server_addr()
+            .to_ip()
+            .ok_or_else(|| PipelineError::StreamConfig(format!("metrics endpoint {address}: not an IP address")))?;
+        let server = Arc::new(server);
+        let serving = server.clone();
+        let thread = std::thread::Builder::new()
+            .name("sru-ner-metrics".into())
+            .spawn(move || {
+                for request in serving.incoming_requests() {
+                    let response = if request.url() == "/metrics" {
+                        let header = tiny_http::Header::from_bytes("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                            .expect("a valid header");
+                        tiny_http::Response::from_string(metrics.encode()).with_header(header)
+                    } else {
+                        tiny_http::Response::from_string("see /metrics\n").with_status_code(404)
+                    };
+                    let _ = request.respond(response);
+                }
+            })
+            .map_err(|source| PipelineError::Io { path: "metrics thread".into(), source })?;
+        Ok(Self { server, thread: Some(thread), address })
+    }
+}
+
+impl Drop for MetricsEndpoint {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    #[test]
+    fn serves_the_counters_over_http() {
+        let metrics = Arc::new(StageMetrics::default());
+        metrics.messages_in.inc_by(3);
+        metrics.messages_dead.get_or_create(&ReasonLabel { reason: "invalid_json".into() }).inc();
+        metrics.messages_dead.get_or_create(&ReasonLabel { reason: "text_too_large".into() }).inc_by(2);
+        assert_eq!(metrics.dead_total(), 3);
+        let endpoint = MetricsEndpoint::start("127.0.0.1:0", metrics).unwrap();
+        let mut stream = std::net::TcpStream::connect(endpoint.address).unwrap();
+        stream.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
+        let mut body = String::new();
+        stream.read_to_string(&mut body).unwrap();
+        assert!(body.starts_with("HTTP/1.0 200") || body.starts_with("HTTP/1.1 200"), "{body}");
+        assert!(body.contains("sru_ner_stream_messages_in_total 3"), "{body}");
+        assert!(body.contains("sru_ner_stream_messages_dead_total{reason=\"invalid_json\"} 1"), "{body}");
+        assert!(body.contains("# TYPE sru_ner_stream_latency_seconds histogram"), "{body}");
+    }
+}
