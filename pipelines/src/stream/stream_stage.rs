@@ -334,21 +334,37 @@ fn run_intake(
     drop(consumer);
 }
 
+/// Batches annotated at once: while one batch is on the model, the next is collected and joins it
+/// there (the runtime merges concurrent requests), as the bulk job's two workers do. Records are still
+/// produced in batch order.
+const BATCHES_IN_FLIGHT: usize = 2;
+
 /// Collects batches across partitions (up to `batch_size`, waiting at most `linger_ms`), annotates them
-/// on the shared model and produces their records.
+/// on the shared model and produces their records in order.
 async fn run_batcher(shared: Arc<StageShared>, mut receiver: UnboundedReceiver<Envelope>) -> Result<()> {
     let mut deliveries = JoinSet::new();
-    while let Some(first) = receiver.recv().await {
-        let mut batch = vec![first];
-        let deadline = tokio::time::Instant::now() + shared.config.linger();
-        while batch.len() < shared.config.batch_size {
-            match tokio::time::timeout_at(deadline, receiver.recv()).await {
-                Ok(Some(envelope)) => batch.push(envelope),
-                Ok(None) | Err(_) => break,
+    let mut annotating = std::collections::VecDeque::new();
+    let depth = match shared.config.delivery {
+        DeliveryGuarantee::AtLeastOnce => BATCHES_IN_FLIGHT,
+        DeliveryGuarantee::ExactlyOnce => 1,
+    };
+    loop {
+        // Wait for new messages only when nothing is on the model; otherwise take a batch only if
+        // messages are already waiting, so that a finished batch is never held back by an idle topic.
+        let collect = annotating.is_empty() || (annotating.len() < depth && !receiver.is_empty());
+        if collect {
+            match collect_batch(&shared, &mut receiver).await {
+                Some(batch) => {
+                    shared.metrics.batch_size.observe(batch.len() as f64);
+                    annotating.push_back(tokio::spawn(enrich_batch(shared.clone(), batch)));
+                    continue;
+                }
+                None if annotating.is_empty() => break,
+                None => {}
             }
         }
-        shared.metrics.batch_size.observe(batch.len() as f64);
-        let records = enrich_batch(&shared, batch).await?;
+        let Some(oldest) = annotating.pop_front() else { continue };
+        let records = oldest.await.map_err(|e| PipelineError::Stream(format!("the model task panicked: {e}")))??;
         match shared.config.delivery {
             DeliveryGuarantee::AtLeastOnce => {
                 let pending = send_records(&shared, records).await?;
@@ -366,10 +382,24 @@ async fn run_batcher(shared: Arc<StageShared>, mut receiver: UnboundedReceiver<E
     Ok(())
 }
 
+/// The next batch: the first message waits as long as it takes (None when the channel is closed), the
+/// rest at most `linger_ms`.
+async fn collect_batch(shared: &StageShared, receiver: &mut UnboundedReceiver<Envelope>) -> Option<Vec<Envelope>> {
+    let mut batch = vec![receiver.recv().await?];
+    let deadline = tokio::time::Instant::now() + shared.config.linger();
+    while batch.len() < shared.config.batch_size {
+        match tokio::time::timeout_at(deadline, receiver.recv()).await {
+            Ok(Some(envelope)) => batch.push(envelope),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    Some(batch)
+}
+
 /// Annotates a batch's texts in one call and turns every message into its output or dead-letter record.
 /// If the model fails on the batch, each text is retried alone, and those that fail again become dead
 /// letters.
-async fn enrich_batch(shared: &Arc<StageShared>, batch: Vec<Envelope>) -> Result<Vec<OutgoingRecord>> {
+async fn enrich_batch(shared: Arc<StageShared>, batch: Vec<Envelope>) -> Result<Vec<OutgoingRecord>> {
     let texts: Vec<String> = batch
         .iter()
         .filter_map(|e| e.content.as_ref().ok().and_then(|m| m.text.clone()))
