@@ -516,18 +516,17 @@ async fn acknowledge_deliveries(shared: Arc<StageShared>, pending: Vec<(Outgoing
             offset: source.offset,
             reason,
         };
-        match future.await {
-            Ok(Ok(_delivery)) => record_acknowledged(&shared, &record),
-            Ok(Err((error, _))) => {
-                let error = failed(error.to_string());
-                shared.control.fail(failed(error.to_string()));
-                return Err(error);
+        let reason = match future.await {
+            Ok(Ok(_delivery)) => {
+                record_acknowledged(&shared, &record);
+                continue;
             }
-            Err(_cancelled) => {
-                shared.control.fail(failed("the producer was closed".into()));
-                return Err(failed("the producer was closed".into()));
-            }
-        }
+            Ok(Err((error, _))) => error.to_string(),
+            Err(_cancelled) => "the producer was closed".to_string(),
+        };
+        // Stop the stage now (the batcher may be idle, waiting for input) and report the same error.
+        shared.control.fail(failed(reason.clone()));
+        return Err(failed(reason));
     }
     Ok(())
 }
