@@ -173,3 +173,58 @@ fn greedy_decoding_equals_the_training_path_teacher_forced_on_its_own_choices() 
         assert!(diff < 1e-5, "sentence {i}: greedy and teacher-forced differ by {diff}");
     }
 }
+
+/// The training job's micro-batches: the summed losses of parts of a batch, over the whole batch's counted
+/// timesteps, give the gradient of the whole batch's mean loss (no dropout, so the passes are comparable).
+#[test]
+fn micro_batch_summed_losses_give_the_batch_gradient() {
+    let vocabulary = ActionVocabulary::new(vec!["A".into(), "B".into()]);
+    let (vs, parser) = parser(2, 5);
+    let n_words = [6, 3, 4];
+    let (s, mask) = sentences(&n_words);
+    let spans = vec![vec![span(0, 3, 0), span(1, 2, 1)], vec![span(2, 3, 1)], vec![span(0, 4, 0)]];
+    let (gold, lengths) = gold(&vocabulary, &spans, &n_words);
+    let foreign = Tensor::zeros([3, vocabulary.len() as i64], (Kind::Float, Device::Cpu));
+    let gradients = |vs: &nn::VarStore| -> Vec<Tensor> {
+        let mut named: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+        named.sort_by(|a, b| a.0.cmp(&b.0));
+        named.iter().map(|(_, t)| t.grad().copy()).collect()
+    };
+
+    let whole = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, false);
+    whole.loss().backward();
+    let expected = gradients(&vs);
+    for t in vs.variables().values() {
+        let _ = t.grad().zero_();
+    }
+
+    // Sentence 0 alone, then sentences 1 and 2 (their own padding: at most 4 words).
+    let parts: [(&[i64], &[usize]); 2] = [(&[0], &n_words[..1]), (&[1, 2], &n_words[1..])];
+    let mut counted = 0.0;
+    let mut summed = Vec::new();
+    for (rows, words) in parts {
+        let rows = Tensor::from_slice(rows);
+        let q = words.iter().max().unwrap() + 2;
+        let part_lengths: Vec<usize> = rows.iter::<i64>().unwrap().map(|r| lengths[r as usize]).collect();
+        let out = parser.forward_teacher_forced(
+            &s.index_select(0, &rows).narrow(1, 0, q as i64),
+            &mask.index_select(0, &rows).narrow(1, 0, q as i64),
+            words,
+            &gold.index_select(0, &rows),
+            &part_lengths,
+            &foreign.index_select(0, &rows),
+            false,
+        );
+        counted += out.counted_steps();
+        summed.push(out.summed_loss());
+    }
+    assert_eq!(counted, whole.counted_steps());
+    for part in &summed {
+        (part / counted).backward();
+    }
+    for (got, want) in gradients(&vs).iter().zip(&expected) {
+        let diff = (got - want).abs().max().double_value(&[]);
+        assert!(diff < 1e-5, "micro-batch gradient differs by {diff}");
+    }
+    assert!(expected.iter().any(|g| g.abs().max().double_value(&[]) > 1e-4), "the batch has a gradient");
+}

@@ -48,11 +48,13 @@ fn train_resume_and_evaluate_a_slice() {
     let store = root.path().join("store");
     slice_store(data, &store);
 
-    // Two fresh one-epoch runs with the same seed give the same loss and dev F1.
-    let (a, b) = (root.path().join("a"), root.path().join("b"));
+    // Two fresh runs of a two-epoch config, each stopped after its first epoch, with the same seed give
+    // the same loss and dev F1.
+    let (a, b, c) = (root.path().join("a"), root.path().join("b"), root.path().join("c"));
     for dir in [&a, &b] {
         std::fs::create_dir_all(dir).unwrap();
-        sru_ner(&["train", "--device", "cpu", "--config", config(dir, &store, 1).to_str().unwrap()]);
+        let config = config(dir, &store, 2);
+        sru_ner(&["train", "--device", "cpu", "--stop-after-epochs", "1", "--config", config.to_str().unwrap()]);
     }
     let (ma, mb) = (metrics(&a), metrics(&b));
     assert_eq!(ma.len(), 1);
@@ -61,12 +63,21 @@ fn train_resume_and_evaluate_a_slice() {
     let plot = std::fs::read(a.join("model/training.png")).expect("the epoch's training.png");
     assert!(plot.starts_with(b"\x89PNG") && plot.len() > 5_000, "a PNG plot of loss and dev F1");
 
-    // Resume a with two epochs in total: it continues at epoch 2 from the checkpoint.
+    // Resuming a runs its second epoch exactly as the uninterrupted run c does: same losses, same dev
+    // F1, the same weights and moments (both are restored; sampling and dropout are seeded per epoch).
     sru_ner(&["train", "--device", "cpu", "--resume", "--config", config(&a, &store, 2).to_str().unwrap()]);
-    let resumed = metrics(&a);
+    std::fs::create_dir_all(&c).unwrap();
+    sru_ner(&["train", "--device", "cpu", "--config", config(&c, &store, 2).to_str().unwrap()]);
+    let (resumed, straight) = (metrics(&a), metrics(&c));
     assert_eq!(resumed.len(), 2);
     assert_eq!(resumed[1]["epoch"], 2);
+    for epoch in 0..2 {
+        assert_eq!(resumed[epoch]["train_loss"], straight[epoch]["train_loss"], "epoch {}: {resumed:?} vs {straight:?}", epoch + 1);
+        assert_eq!(resumed[epoch]["dev_f1_weighted"], straight[epoch]["dev_f1_weighted"]);
+    }
     assert!(resumed[1]["train_loss"].as_f64().unwrap() < resumed[0]["train_loss"].as_f64().unwrap(), "{resumed:?}");
+    let state = |dir: &Path| std::fs::read(dir.join("model/checkpoint/optimizer.safetensors")).unwrap();
+    assert!(state(&a) == state(&c), "the resumed run's weights and moments differ from the uninterrupted run's");
 
     // The model directory: trained, small (word embeddings are not stored), loadable by eval.
     let model = a.join("model");

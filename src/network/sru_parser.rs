@@ -32,9 +32,19 @@ pub struct TeacherForcedOutput {
 impl TeacherForcedOutput {
     /// The multi-label soft-margin loss: mean BCE over actions, averaged over the masked timesteps.
     pub fn loss(&self) -> Tensor {
+        self.summed_loss() / self.step_mask.sum(Kind::Float).clamp_min(1.0)
+    }
+
+    /// The loss summed over the masked timesteps (for averaging over several passes).
+    pub fn summed_loss(&self) -> Tensor {
         let per_action = self.logits.binary_cross_entropy_with_logits::<Tensor>(&self.targets, None, None, Reduction::None);
         let per_step = per_action.mean_dim(-1, false, Kind::Float);
-        (per_step * &self.step_mask).sum(Kind::Float) / self.step_mask.sum(Kind::Float).clamp_min(1.0)
+        (per_step * &self.step_mask).sum(Kind::Float)
+    }
+
+    /// How many timesteps count in the loss.
+    pub fn counted_steps(&self) -> f64 {
+        self.step_mask.sum(Kind::Float).double_value(&[])
     }
 }
 

@@ -5,14 +5,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
-use tch::nn::OptimizerConfig;
 use tch::{Device, Kind, Tensor};
 
-use super::{LinearWarmupDecay, TrainingConfig};
+use super::{AdamW, AdamWConfig, LinearWarmupDecay, TrainingConfig};
 use crate::corpus::{CorpusSentence, CorpusStore};
-use crate::error::{Result, SruNerError, TorchContext};
+use crate::error::{Result, SruNerError};
 use crate::evaluation::{evaluate, EvaluationMode};
 use crate::model::SruNerModel;
+use crate::network::TeacherForcedOutput;
 use crate::runtime::RuntimeOptions;
 use crate::transition::{timesteps_tensor, Timestep, TransitionOracle, WordSpan};
 
@@ -27,6 +27,16 @@ pub struct EpochMetrics {
     pub dev_f1_weighted: f64,
     pub seconds: f64,
     pub best: bool,
+}
+
+/// How one invocation of the training job runs.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainRun {
+    pub device: Device,
+    /// Continue from `<output>/checkpoint`: weights, optimizer moments and epoch count.
+    pub resume: bool,
+    /// Stop after this many epochs of this run (continue later with `resume`).
+    pub stop_after_epochs: Option<usize>,
 }
 
 /// `<output>/checkpoint/trainer_state.json`: where to resume.
@@ -52,9 +62,12 @@ struct TrainingCorpus {
     foreign: Vec<f32>,
 }
 
-/// Runs the training job of `config`; with `resume`, continues from `<output>/checkpoint`. Calls
-/// `on_epoch` after each epoch's metrics line is written. Returns the metrics of every epoch run now.
-pub fn train(config: &TrainingConfig, resume: bool, device: Device, on_epoch: &mut dyn FnMut(&EpochMetrics)) -> Result<Vec<EpochMetrics>> {
+/// Runs the training job of `config`; with `run.resume`, continues from `<output>/checkpoint` exactly
+/// as if it had not stopped (fp32 weights and AdamW moments are in `optimizer.safetensors` there, and
+/// sampling is seeded per epoch). Calls `on_epoch` after each epoch's metrics line is written. Returns
+/// the metrics of every epoch run now.
+pub fn train(config: &TrainingConfig, run: &TrainRun, on_epoch: &mut dyn FnMut(&EpochMetrics)) -> Result<Vec<EpochMetrics>> {
+    let TrainRun { device, resume, stop_after_epochs } = *run;
     let store = CorpusStore::new(&config.store);
     let mut loaded = Vec::new();
     for spec in &config.corpora {
@@ -116,15 +129,24 @@ pub fn train(config: &TrainingConfig, resume: bool, device: Device, on_epoch: &m
         LinearWarmupDecay { base: config.encoder_lr, warmup_steps: (config.encoder_warmup_epochs * steps_per_epoch as f64) as usize, total_steps },
         LinearWarmupDecay { base: config.head_lr, warmup_steps: (config.head_warmup_epochs * steps_per_epoch as f64) as usize, total_steps },
     ];
-    let adam = tch::nn::AdamW { beta1: 0.9, beta2: 0.98, wd: config.weight_decay, eps: 1e-6, amsgrad: false };
-    let mut optimizer = adam.build(model.var_store(), config.head_lr).context("building the optimizer")?;
+    let adam = AdamWConfig { beta1: 0.9, beta2: 0.98, eps: 1e-6, weight_decay: config.weight_decay };
+    let mut optimizer = AdamW::new(model.var_store(), adam);
+    let optimizer_path = checkpoint.join("optimizer.safetensors");
+    if resume && state.epochs_done > 0 {
+        if optimizer_path.is_file() {
+            optimizer.load(&optimizer_path)?;
+        } else {
+            eprintln!("{}: no optimizer state (an older checkpoint): moments restart from zero", checkpoint.display());
+        }
+    }
     std::fs::create_dir_all(&config.output).map_err(|source| SruNerError::Io { path: config.output.clone(), source })?;
     let metrics_path = config.output.join("metrics.jsonl");
     let eval_options = RuntimeOptions { device, ..RuntimeOptions::default() };
     let a = model.vocabulary().len();
     let mut history = Vec::new();
 
-    for epoch in state.epochs_done..config.epochs {
+    let last_epoch = stop_after_epochs.map_or(config.epochs, |n| config.epochs.min(state.epochs_done + n));
+    for epoch in state.epochs_done..last_epoch {
         if state.epochs_without_improvement >= config.patience {
             break;
         }
@@ -139,8 +161,8 @@ pub fn train(config: &TrainingConfig, resume: bool, device: Device, on_epoch: &m
         let mut loss_sum = 0.0;
         for step in 0..steps_per_epoch {
             let global = epoch * steps_per_epoch + step;
-            optimizer.set_lr_group(0, schedules[0].at(global));
-            optimizer.set_lr_group(1, schedules[1].at(global));
+            optimizer.set_learning_rate(0, schedules[0].at(global));
+            optimizer.set_learning_rate(1, schedules[1].at(global));
             // Corpus-balanced sampling with replacement: a corpus uniformly, then a sentence uniformly.
             let batch: Vec<&Example> = (0..config.batch_size)
                 .map(|_| {
@@ -148,9 +170,8 @@ pub fn train(config: &TrainingConfig, resume: bool, device: Device, on_epoch: &m
                     &corpus.examples[rng.random_range(0..corpus.examples.len())]
                 })
                 .collect();
-            let loss = batch_loss(&model, &corpora, &batch, a);
-            optimizer.backward_step_clip_norm(&loss, config.gradient_clip);
-            let loss = loss.double_value(&[]);
+            let loss = accumulate_batch_gradients(&model, &corpora, batch, a, config.micro_batch_cells, &mut optimizer);
+            optimizer.clip_and_step(config.gradient_clip);
             loss_sum += loss;
             progress.set_message(format!("{}/{} loss {:.4}", epoch + 1, config.epochs, loss_sum / (step + 1) as f64));
             progress.inc(1);
@@ -192,6 +213,7 @@ pub fn train(config: &TrainingConfig, resume: bool, device: Device, on_epoch: &m
         }
         state.epochs_done = epoch + 1;
         model.save(&checkpoint)?;
+        optimizer.save(&optimizer_path)?;
         write_json(&checkpoint.join("trainer_state.json"), &state)?;
         let metrics = EpochMetrics {
             epoch: epoch + 1,
@@ -258,8 +280,51 @@ fn prepare_corpora(model: &SruNerModel, loaded: Vec<(String, Vec<CorpusSentence>
     Ok(corpora)
 }
 
-/// Teacher-forced loss of one batch.
-fn batch_loss(model: &SruNerModel, corpora: &[TrainingCorpus], batch: &[&Example], a: usize) -> Tensor {
+/// Zeroes the gradients, then back-propagates the teacher-forced loss of `batch` (mean over its counted
+/// timesteps) in micro-batches of at most `cells` padded cells (sentences × memory slots × gold
+/// timesteps), so that a batch of long sentences fits in memory; returns the batch's loss. The gradient
+/// equals one pass over the whole batch: each micro-batch's summed loss is divided by an estimate of the
+/// batch's counted timesteps (its gold timesteps), and the gradients are rescaled by the true count.
+fn accumulate_batch_gradients(
+    model: &SruNerModel,
+    corpora: &[TrainingCorpus],
+    mut batch: Vec<&Example>,
+    a: usize,
+    cells: usize,
+    optimizer: &mut AdamW,
+) -> f64 {
+    optimizer.zero_grad();
+    let estimate: usize = batch.iter().map(|e| e.gold.len()).sum::<usize>().max(1);
+    batch.sort_by_key(|e| std::cmp::Reverse((e.pieces.len() + 2) * e.gold.len()));
+    let (mut loss_sum, mut counted) = (0.0, 0.0);
+    let mut rest = batch.as_slice();
+    while !rest.is_empty() {
+        // Grow the micro-batch while its padded size (sentences × most slots × most steps) fits.
+        let (mut take, mut slots, mut steps) = (1, rest[0].pieces.len() + 2, rest[0].gold.len());
+        while take < rest.len() {
+            let (s, t) = (slots.max(rest[take].pieces.len() + 2), steps.max(rest[take].gold.len()));
+            if (take + 1) * s * t > cells {
+                break;
+            }
+            (take, slots, steps) = (take + 1, s, t);
+        }
+        let (micro, tail) = rest.split_at(take);
+        let output = teacher_forced(model, corpora, micro, a);
+        let summed = output.summed_loss();
+        (&summed / estimate as f64).backward();
+        loss_sum += summed.double_value(&[]);
+        counted += output.counted_steps();
+        rest = tail;
+    }
+    let counted = counted.max(1.0);
+    if counted != estimate as f64 {
+        optimizer.scale_gradients(estimate as f64 / counted);
+    }
+    loss_sum / counted
+}
+
+/// The teacher-forced pass over one (micro-)batch.
+fn teacher_forced(model: &SruNerModel, corpora: &[TrainingCorpus], batch: &[&Example], a: usize) -> TeacherForcedOutput {
     let device = model.device();
     let sentences: Vec<&[Vec<u32>]> = batch.iter().map(|e| e.pieces.as_slice()).collect();
     let encoded = model.pooling().batch(&sentences, device);
@@ -269,10 +334,7 @@ fn batch_loss(model: &SruNerModel, corpora: &[TrainingCorpus], batch: &[&Example
     let foreign: Vec<f32> = batch.iter().flat_map(|e| corpora[e.corpus].foreign.iter().copied()).collect();
     let foreign = Tensor::from_slice(&foreign).view([batch.len() as i64, a as i64]).to_device(device).to_kind(Kind::Float);
     let lengths: Vec<usize> = batch.iter().map(|e| e.gold.len()).collect();
-    model
-        .parser()
-        .forward_teacher_forced(&s, &encoded.slot_mask, &encoded.n_words, &gold, &lengths, &foreign, true)
-        .loss()
+    model.parser().forward_teacher_forced(&s, &encoded.slot_mask, &encoded.n_words, &gold, &lengths, &foreign, true)
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::Args;
 use sru_ner::runtime::parse_device;
-use sru_ner::training::{train, EpochMetrics, TrainingConfig};
+use sru_ner::training::{train, EpochMetrics, TrainRun, TrainingConfig};
 
 /// Arguments of `sru-ner train`.
 #[derive(Debug, Args)]
@@ -17,9 +17,14 @@ pub struct TrainArgs {
     /// Training configuration.
     #[arg(long)]
     config: PathBuf,
-    /// Continue from <output>/checkpoint (weights and epoch count; optimizer moments restart).
+    /// Continue from <output>/checkpoint exactly where the last run stopped (fp32 weights, optimizer
+    /// moments, epoch count; sampling is seeded per epoch).
     #[arg(long)]
     resume: bool,
+    /// Stop after N epochs of this run, leaving a checkpoint to continue from with --resume
+    /// (for time-sliced jobs).
+    #[arg(long, value_name = "N")]
+    stop_after_epochs: Option<usize>,
     /// Device: auto, cpu, cuda or cuda:N.
     #[arg(long, default_value = "auto")]
     device: String,
@@ -29,7 +34,8 @@ pub struct TrainArgs {
 pub fn run(args: TrainArgs) -> Result<()> {
     let config = TrainingConfig::from_file(&args.config)?;
     let mut plot = |_: &EpochMetrics| plot_metrics(&config.output);
-    let history = train(&config, args.resume, parse_device(&args.device)?, &mut plot).context("training")?;
+    let run = TrainRun { device: parse_device(&args.device)?, resume: args.resume, stop_after_epochs: args.stop_after_epochs };
+    let history = train(&config, &run, &mut plot).context("training")?;
     match history.iter().filter(|m| m.best).last() {
         Some(best) => eprintln!("best dev F1 {:.4} at epoch {}: model in {}", best.dev_f1_weighted, best.epoch, config.output.display()),
         None => eprintln!("no epoch improved on the checkpoint; model in {} unchanged", config.output.display()),
