@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Runs issue 3's experiments end to end: imports, training and test-set evaluation, each step skipped
+# when its output exists (training resumes from its checkpoint), so the script can be rerun after an
+# interruption. Eval reports go to benches/results/<model>.<corpus>.<mode>.json; a table of micro F1 is
+# printed at the end. Run from the repository root after `cargo build --release`.
+#
+# Usage: pipelines/experiments.sh [genia] [multitask] [halves] [conll]   (default: all four)
+#   genia      GENIA nested, 5 types (pipelines/genia-minilm.toml)
+#   multitask  the default model (multi-task) and one single-task model per corpus, both eval modes
+#   halves     the synthetic BC5CDR split against single-task BC5CDR with full labels
+#   conll      CoNLL-2003
+set -euo pipefail
+sru=${SRU_NER_BIN:-target/release/sru-ner}
+data=${SRU_NER_DATA:-../shared/data}
+results=benches/results
+mkdir -p "$results"
+corpora=(bc2gm bc5cdr jnlpba linnaeus ncbi_disease)
+
+# train CONFIG: trains, or continues from the checkpoint, or does nothing when all epochs are done.
+train() { "$sru" train --device cpu --resume --config "$1"; }
+# evaluate MODEL_DIR STORE CORPUS MODE: the test-set report as JSON, once.
+evaluate() {
+  local out="$results/$(basename "$1").$3.$4.json"
+  [ -s "$out" ] || "$sru" eval --model "$1" --store "$2" --corpus "$3" --split test --mode "$4" --json > "$out"
+}
+
+steps=("$@")
+[ ${#steps[@]} -gt 0 ] || steps=(genia multitask halves conll)
+[ -d store ] || pipelines/import-biomed.sh store
+for step in "${steps[@]}"; do
+  case $step in
+  genia)
+    [ -d store-genia ] || pipelines/import-genia.sh store-genia
+    train pipelines/genia-minilm.toml
+    evaluate models/genia-minilm store-genia genia disjoint
+    ;;
+  multitask)
+    for c in "${corpora[@]}"; do
+      train "pipelines/experiments/single-$c.toml"
+      evaluate "models/experiments/single-$c" store "$c" disjoint
+      evaluate models/default store "$c" disjoint
+      evaluate models/default store "$c" merged
+    done
+    ;;
+  halves)
+    if [ ! -d store/bc5cdr_chem_half ]; then
+      # BC5CDR's chemical-only and disease-only views (same sentences): the first half of the training
+      # sentences keeps only Chemical, the second only Disease; dev keeps one type each.
+      "$sru" import --format iob --corpus bc5cdr_chem_half --split train --sentences 0..2280 --types Chemical \
+        --input "$data/bc5cdr_chem/train.tsv" --output store
+      "$sru" import --format iob --corpus bc5cdr_chem_half --split dev --types Chemical \
+        --input "$data/bc5cdr_chem/devel.tsv" --output store
+      "$sru" import --format iob --corpus bc5cdr_disease_half --split train --sentences 2280..4560 --types Disease \
+        --input "$data/bc5cdr_disease/train.tsv" --output store
+      "$sru" import --format iob --corpus bc5cdr_disease_half --split dev --types Disease \
+        --input "$data/bc5cdr_disease/devel.tsv" --output store
+    fi
+    train pipelines/experiments/single-bc5cdr.toml
+    train pipelines/experiments/bc5cdr-halves.toml
+    evaluate models/experiments/single-bc5cdr store bc5cdr disjoint
+    evaluate models/experiments/bc5cdr-halves store bc5cdr disjoint
+    ;;
+  conll)
+    if [ ! -d store-conll ]; then
+      for split in eng.train:train eng.testa:dev eng.testb:test; do
+        "$sru" import --format conll --corpus conll2003 --split "${split##*:}" \
+          --input "$data/conll2003/${split%%:*}" --output store-conll
+      done
+    fi
+    train pipelines/experiments/conll2003.toml
+    evaluate models/experiments/conll2003 store-conll conll2003 disjoint
+    ;;
+  *) echo "unknown step $step (genia, multitask, halves, conll)" >&2; exit 2 ;;
+  esac
+done
+
+# The table: one line per report.
+for f in "$results"/*.json; do
+  python3 - "$f" <<'PY'
+import json, sys
+path = sys.argv[1]
+r = json.load(open(path))
+m, n = r["micro"], r.get("nested", {}).get("micro", r.get("nested", {}))
+nested = f'{100 * n["f1"]:.1f}' if isinstance(n, dict) and "f1" in n and (n.get("tp", 0) + n.get("fn", 0)) > 0 else "-"
+print(f'{path.split("/")[-1]:55s} P {100 * m["precision"]:5.1f}  R {100 * m["recall"]:5.1f}  F1 {100 * m["f1"]:5.1f}  nested F1 {nested}')
+PY
+done
