@@ -103,6 +103,8 @@ pub fn train(config: &TrainingConfig, run: &TrainRun, on_epoch: &mut dyn FnMut(&
         let seed = config.seed as i64;
         let model = SruNerModel::untrained_with(config.encoder.clone(), types.clone(), device, seed, |head| {
             head.latents_per_action = config.latents_per_action;
+            head.token_multiplier = config.token_multiplier;
+            head.train_token_multiplier = config.train_token_multiplier;
         })?;
         (model, TrainerState { epochs_done: 0, best_f1: f64::NEG_INFINITY, epochs_without_improvement: 0 })
     };

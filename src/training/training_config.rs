@@ -73,6 +73,12 @@ pub struct TrainingConfig {
     /// k, latent vectors per action (2; 10 for GENIA).
     #[serde(default = "default_latents")]
     pub latents_per_action: i64,
+    /// μ, the memory's weight against the position embeddings in the read-out (1; 10 for GENIA).
+    #[serde(default = "default_token_multiplier")]
+    pub token_multiplier: f64,
+    /// Learn μ (model.md §2: trainable for GENIA).
+    #[serde(default)]
+    pub train_token_multiplier: bool,
     /// Memory bound of one forward pass: a batch whose padded size (sentences × memory slots × gold
     /// timesteps of its longest) is larger is run as several micro-batches whose gradients add up to
     /// the batch's. About 12 KB of activations per cell at d = 384.
@@ -122,6 +128,9 @@ fn default_true() -> bool {
 }
 fn default_micro_batch_cells() -> usize {
     250_000
+}
+fn default_token_multiplier() -> f64 {
+    1.0
 }
 fn default_latents() -> i64 {
     2
