@@ -123,3 +123,32 @@ fn pickled_weights_are_refused() {
     assert!(matches!(error, SruNerError::PickledWeights { .. }), "{error}");
     assert!(error.to_string().contains("safetensors"));
 }
+
+/// Mixed-precision training (issue 12): on fp32 weights, `forward_in(.., BFloat16, ..)` computes in bf16
+/// (bf16 output close to the fp32 forward), and the weights receive fp32 gradients close to fp32's.
+#[test]
+fn bf16_compute_on_fp32_weights_gives_fp32_gradients_close_to_fp32() {
+    let dir = common::encoder_dir();
+    let (vs, bert) = encoder(&dir);
+    let ids = Tensor::from_slice(&[101i64, 7632, 2003, 1037, 3231, 6251, 102, 101, 2023, 2003, 102, 0, 0, 0]).view([2, 7]);
+    let mask = ids.ne(0).to_kind(Kind::Int64);
+    let gradient = |kind: Kind| -> (Tensor, Tensor) {
+        for mut variable in vs.trainable_variables() {
+            variable.zero_grad();
+        }
+        let out = bert.forward_in(&ids, &mask, kind, false);
+        assert_eq!(out.kind(), kind);
+        out.to_kind(Kind::Float).pow_tensor_scalar(2).mean(Kind::Float).backward();
+        let weight = &vs.variables()["bert.encoder.layer.2.intermediate.dense.weight"];
+        assert_eq!(weight.kind(), Kind::Float, "the master weights stay fp32");
+        (out.to_kind(Kind::Float).detach(), weight.grad().copy())
+    };
+    let (out32, grad32) = gradient(Kind::Float);
+    let (out16, grad16) = gradient(Kind::BFloat16);
+    assert_eq!(grad16.kind(), Kind::Float, "fp32 gradients");
+    let output_error = (&out16 - &out32).abs().max().double_value(&[]) / out32.abs().max().double_value(&[]);
+    assert!(output_error < 0.05, "bf16 output differs by {output_error} (relative to the largest value)");
+    let cosine = (&grad16 * &grad32).sum(Kind::Double).double_value(&[])
+        / (grad16.norm().double_value(&[]) * grad32.norm().double_value(&[]));
+    assert!(cosine > 0.98, "bf16 and fp32 gradients point {cosine} apart (cosine)");
+}

@@ -80,6 +80,30 @@ fn layer_norm(p: nn::Path, config: &BertConfig) -> nn::LayerNorm {
     nn::layer_norm(p, vec![config.hidden_size], ln)
 }
 
+/// `t` in `kind`: itself when it is already of that kind, else a differentiable cast, so that an fp32
+/// weight used in bf16 compute still receives an fp32 gradient (mixed-precision training).
+fn in_kind(t: &Tensor, kind: Kind) -> Tensor {
+    if t.kind() == kind {
+        t.shallow_clone()
+    } else {
+        t.to_kind(kind)
+    }
+}
+
+/// `xs Wᵀ + b` in the kind of `xs`.
+fn linear(layer: &nn::Linear, xs: &Tensor) -> Tensor {
+    let kind = xs.kind();
+    xs.linear(&in_kind(&layer.ws, kind), layer.bs.as_ref().map(|b| in_kind(b, kind)))
+}
+
+/// LayerNorm over the last dimension in the kind of `xs`.
+fn normalize(layer: &nn::LayerNorm, xs: &Tensor, eps: f64) -> Tensor {
+    let kind = xs.kind();
+    let weight = layer.ws.as_ref().map(|w| in_kind(w, kind));
+    let bias = layer.bs.as_ref().map(|b| in_kind(b, kind));
+    xs.layer_norm(layer.normalized_shape.as_slice(), weight.as_ref(), bias.as_ref(), eps, true)
+}
+
 /// `BertEmbeddings`: word + position + token-type embeddings, LayerNorm, dropout.
 #[derive(Debug)]
 struct BertEmbeddings {
@@ -87,6 +111,7 @@ struct BertEmbeddings {
     position_embeddings: nn::Embedding,
     token_type_embeddings: nn::Embedding,
     layer_norm: nn::LayerNorm,
+    layer_norm_eps: f64,
     dropout: f64,
 }
 
@@ -98,17 +123,19 @@ impl BertEmbeddings {
             position_embeddings: nn::embedding(&p / "position_embeddings", config.max_position_embeddings, d, Default::default()),
             token_type_embeddings: nn::embedding(&p / "token_type_embeddings", config.type_vocab_size, d, Default::default()),
             layer_norm: layer_norm(&p / "LayerNorm", config),
+            layer_norm_eps: config.layer_norm_eps,
             dropout: config.hidden_dropout_prob,
         }
     }
 
-    fn forward_t(&self, input_ids: &Tensor, train: bool) -> Tensor {
+    /// Embedded tokens (B, T, d) in `kind`: the sum is taken in the tables' kind, then cast.
+    fn forward_t(&self, input_ids: &Tensor, kind: Kind, train: bool) -> Tensor {
         let seq_len = input_ids.size()[1];
         let positions = Tensor::arange(seq_len, (Kind::Int64, input_ids.device())).unsqueeze(0);
         // Token type 0 for every token: our sentences are single segments.
         let token_types = self.token_type_embeddings.ws.get(0);
         let xs = self.word_embeddings.forward(input_ids) + self.position_embeddings.forward(&positions) + token_types;
-        self.layer_norm.forward(&xs).dropout(self.dropout, train)
+        normalize(&self.layer_norm, &in_kind(&xs, kind), self.layer_norm_eps).dropout(self.dropout, train)
     }
 }
 
@@ -154,16 +181,19 @@ impl BertLayer {
     fn forward_t(&self, xs: &Tensor, attention_bias: &Tensor, train: bool) -> Tensor {
         let (b, t, d) = xs.size3().expect("hidden states are (B, T, d)");
         let heads = |x: Tensor| x.view([b, t, self.n_heads, d / self.n_heads]).transpose(1, 2);
-        let (q, k, v) = (heads(xs.apply(&self.query)), heads(xs.apply(&self.key)), heads(xs.apply(&self.value)));
+        let (q, k, v) = (heads(linear(&self.query, xs)), heads(linear(&self.key, xs)), heads(linear(&self.value, xs)));
         // softmax(q kᵀ / sqrt(d_head) + mask) v, as `BertSdpaSelfAttention`.
         let dropout = if train { self.attention_dropout } else { 0.0 };
         let context = Tensor::scaled_dot_product_attention(&q, &k, &v, Some(attention_bias), dropout, false, None, false);
         let context = context.transpose(1, 2).contiguous().view([b, t, d]);
-        let attended = self
-            .attention_layer_norm
-            .forward(&(context.apply(&self.attention_output).dropout(self.hidden_dropout, train) + xs));
-        let inner = self.config.activation(&attended.apply(&self.intermediate));
-        self.output_layer_norm.forward(&(inner.apply(&self.output).dropout(self.hidden_dropout, train) + attended))
+        let eps = self.config.layer_norm_eps;
+        let attended = normalize(
+            &self.attention_layer_norm,
+            &(linear(&self.attention_output, &context).dropout(self.hidden_dropout, train) + xs),
+            eps,
+        );
+        let inner = self.config.activation(&linear(&self.intermediate, &attended));
+        normalize(&self.output_layer_norm, &(linear(&self.output, &inner).dropout(self.hidden_dropout, train) + attended), eps)
     }
 }
 
@@ -189,9 +219,17 @@ impl BertEncoder {
         &self.config
     }
 
-    /// Last hidden states (B, T, d) for `input_ids` (B, T) and `attention_mask` (B, T; 1 = token, 0 = padding).
+    /// Last hidden states (B, T, d) for `input_ids` (B, T) and `attention_mask` (B, T; 1 = token, 0 = padding),
+    /// computed in the kind of the encoder's weights.
     pub fn forward_t(&self, input_ids: &Tensor, attention_mask: &Tensor, train: bool) -> Tensor {
-        let mut xs = self.embeddings.forward_t(input_ids, train);
+        self.forward_in(input_ids, attention_mask, self.embeddings.position_embeddings.ws.kind(), train)
+    }
+
+    /// [`BertEncoder::forward_t`] with activations (and the output) in `kind`: weights of another kind
+    /// are cast on the way, differentiably. Training in `Kind::BFloat16` on fp32 weights is mixed
+    /// precision: bf16 matrix products, fp32 master weights and fp32 gradients.
+    pub fn forward_in(&self, input_ids: &Tensor, attention_mask: &Tensor, kind: Kind, train: bool) -> Tensor {
+        let mut xs = self.embeddings.forward_t(input_ids, kind, train);
         let bias = (attention_mask.to_kind(xs.kind()).ones_like() - attention_mask.to_kind(xs.kind()))
             .unsqueeze(1)
             .unsqueeze(1)

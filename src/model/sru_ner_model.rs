@@ -34,6 +34,8 @@ pub struct SruNerModel {
     manifest: ModelManifest,
     /// The base encoder's weights, to tell which encoder tensors training changed.
     base_encoder: std::path::PathBuf,
+    /// The kind the encoder computes in (its activations), whatever the kind of its weights.
+    encoder_compute: Kind,
 }
 
 impl std::fmt::Debug for SruNerModel {
@@ -106,7 +108,7 @@ impl SruNerModel {
         let parser = SruParser::new(&vs.root().set_group(1) / "head", &manifest.head);
         load_hf_weights(&vs, &files.weights, "bert.")?;
         let tokenizer = SubwordTokenizer::from_file(&files.tokenizer)?;
-        Ok(Self { vs, encoder, parser, vocabulary, tokenizer, manifest, base_encoder: files.weights.clone() })
+        Ok(Self { vs, encoder, parser, vocabulary, tokenizer, manifest, base_encoder: files.weights.clone(), encoder_compute: Kind::Float })
     }
 
     /// Copies the tensors of a safetensors file into the variables of the same name; with `require_all`,
@@ -223,7 +225,7 @@ impl SruNerModel {
 
     /// The encoder's last hidden states for a batch (B, T, d).
     pub fn encode(&self, batch: &WordPoolingBatch, train: bool) -> Tensor {
-        self.encoder.forward_t(&batch.input_ids, &batch.attention_mask, train)
+        self.encoder.forward_in(&batch.input_ids, &batch.attention_mask, self.encoder_compute, train)
     }
 
     /// The sentence matrices S (B, Q, d), in fp32: encoder output max-pooled into CLS, word and SEP slots.
@@ -237,6 +239,7 @@ impl SruNerModel {
     /// cast rounds the weights, so its F1 cost must be measured (benches/README.md gives it for the
     /// default model).
     pub fn cast_encoder(&mut self, kind: Kind) {
+        self.encoder_compute = kind;
         tch::no_grad(|| {
             for (name, mut variable) in self.vs.variables() {
                 if name.starts_with("bert.") && variable.is_floating_point() && variable.kind() != kind {
@@ -244,6 +247,13 @@ impl SruNerModel {
                 }
             }
         });
+    }
+
+    /// Runs the encoder's activations in `kind` while its weights stay as they are: for training in
+    /// mixed precision (`Kind::BFloat16` compute on fp32 master weights, which get fp32 gradients).
+    /// [`SruNerModel::cast_encoder`] casts the weights as well, for inference.
+    pub fn set_encoder_compute_kind(&mut self, kind: Kind) {
+        self.encoder_compute = kind;
     }
 
     /// Waits for queued device work, so that wall-clock stage times are real on CUDA.
