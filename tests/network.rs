@@ -228,3 +228,115 @@ fn micro_batch_summed_losses_give_the_batch_gradient() {
     }
     assert!(expected.iter().any(|g| g.abs().max().double_value(&[]) > 1e-4), "the batch has a gradient");
 }
+
+/// Capacity check (issue 13): a marker word opens two spans of type A and one of type B at once, so its
+/// gold timesteps are `{TR(A)}` then `{TR(A), TR(B)}`: a repeated action and a multi-label one. A
+/// small head, trained on these sentences alone, must decode every one of them exactly. If it cannot,
+/// the network or the decoder cannot express GENIA's nested mentions.
+#[test]
+fn a_small_head_learns_repeated_and_multi_label_actions_exactly() {
+    use sru_ner::transition::SpanDecoder;
+    const WIDTH: i64 = 32;
+    let vocabulary = ActionVocabulary::new(vec!["A".into(), "B".into()]);
+    tch::manual_seed(11);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let mut config = HeadConfig::new(WIDTH, 2);
+    config.half_context = 16;
+    let parser = SruParser::new(&vs.root() / "head", &config);
+    // Word vectors: 0 = CLS, 1 = SEP, 2 = marker, 3 = inner end, 4 = outer end, 5.. = fillers.
+    let table = Tensor::randn([12, WIDTH], (Kind::Float, Device::Cpu));
+    // Sentences of 5 to 12 words: fillers, the marker at m, the inner A span's last word at e1 and the
+    // outer one's at e2 (m < e1 < e2); every third sentence has no marker and no span.
+    let mut rng_state = 7u64;
+    let mut next = |n: usize| {
+        rng_state = rng_state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((rng_state >> 33) % n as u64) as usize
+    };
+    let (mut words, mut spans) = (Vec::new(), Vec::new());
+    for i in 0..30 {
+        let n = 5 + next(8);
+        let mut sentence: Vec<i64> = (0..n).map(|_| 5 + next(7) as i64).collect();
+        let mut gold = Vec::new();
+        if i % 3 != 0 {
+            let m = next(n - 2);
+            let e1 = m + 1 + next(n - m - 2);
+            let e2 = e1 + 1 + next(n - e1 - 1);
+            (sentence[m], sentence[e1], sentence[e2]) = (2, 3, 4);
+            gold = vec![span(m, e1 + 1, 0), span(m, e2 + 1, 0), span(m, m + 1, 1)];
+        }
+        words.push(sentence);
+        spans.push(gold);
+    }
+    let n_words: Vec<usize> = words.iter().map(Vec::len).collect();
+    let q = n_words.iter().max().unwrap() + 2;
+    let mut ids = vec![0i64; words.len() * q];
+    let mut mask = vec![0f32; words.len() * q];
+    for (b, sentence) in words.iter().enumerate() {
+        ids[b * q] = 0;
+        ids[b * q + 1..b * q + 1 + sentence.len()].copy_from_slice(sentence);
+        ids[b * q + 1 + sentence.len()] = 1;
+        mask[b * q..b * q + sentence.len() + 2].fill(1.0);
+    }
+    let mask = Tensor::from_slice(&mask).view([words.len() as i64, q as i64]);
+    let s = table.index_select(0, &Tensor::from_slice(&ids)).view([words.len() as i64, q as i64, WIDTH]) * mask.unsqueeze(-1);
+    let (gold_tensor, lengths) = gold(&vocabulary, &spans, &n_words);
+    assert!(lengths.iter().max().unwrap() > &0);
+    let foreign = Tensor::zeros([words.len() as i64, vocabulary.len() as i64], (Kind::Float, Device::Cpu));
+
+    let mut adam = nn::OptimizerConfig::build(nn::Adam::default(), &vs, 3e-3).unwrap();
+    for _ in 0..400 {
+        let loss = parser.forward_teacher_forced(&s, &mask, &n_words, &gold_tensor, &lengths, &foreign, false).loss();
+        adam.backward_step(&loss);
+    }
+
+    let _guard = tch::no_grad_guard();
+    let decoding = parser.decode_greedy(&s, &mask, &n_words, 1);
+    let probabilities = decoding.probabilities.contiguous();
+    let (_, t, a) = probabilities.size3().unwrap();
+    let flat: Vec<f32> = Vec::try_from(probabilities.view([-1])).unwrap();
+    let decoder = SpanDecoder::new(&vocabulary);
+    let mut wrong = Vec::new();
+    for (b, gold_spans) in spans.iter().enumerate() {
+        let rows = &flat[b * (t * a) as usize..(b + 1) * (t * a) as usize];
+        let mut found: Vec<WordSpan> = decoder.decode(rows.chunks(a as usize), n_words[b]).iter().map(|d| d.span).collect();
+        let mut want = gold_spans.clone();
+        found.sort();
+        want.sort();
+        if found != want {
+            wrong.push((b, want, found));
+        }
+    }
+    assert!(wrong.is_empty(), "{} of {} sentences decoded wrongly: {wrong:?}", wrong.len(), spans.len());
+}
+
+/// Position dropout by table rows (issue 12) reads the same rows of P as the plain lookup: with every
+/// dropout probability near zero, a training-mode pass equals an eval-mode one, over sentences of
+/// different lengths, a window smaller than the sentences (out-of-window ids) and padding.
+#[test]
+fn position_dropout_by_table_rows_reads_the_right_rows() {
+    use sru_ner::network::PositionDropout;
+    let vocabulary = ActionVocabulary::new(vec!["A".into(), "B".into()]);
+    tch::manual_seed(3);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let mut config = HeadConfig::new(D, 2);
+    config.half_context = 3;
+    (config.dropout_features, config.dropout_latents, config.dropout_positions) = (0.0, 0.0, 1e-12);
+    assert_eq!(config.position_dropout, PositionDropout::TableRows, "the default for new models");
+    let parser = SruParser::new(&vs.root() / "head", &config);
+    tch::no_grad(|| {
+        for (name, mut var) in vs.variables() {
+            if name.ends_with("latents") {
+                let _ = var.copy_(&(var.randn_like() * 0.5));
+            }
+        }
+    });
+    let n_words = [9, 2, 5];
+    let (s, mask) = sentences(&n_words);
+    let spans = vec![vec![span(0, 3, 0), span(1, 2, 1)], vec![span(1, 2, 0)], vec![span(2, 5, 1)]];
+    let (gold, lengths) = gold(&vocabulary, &spans, &n_words);
+    let foreign = Tensor::zeros([3, vocabulary.len() as i64], (Kind::Float, Device::Cpu));
+    let train = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, true);
+    let eval = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, false);
+    let diff = ((&train.logits - &eval.logits) * train.step_mask.unsqueeze(-1)).abs().max().double_value(&[]);
+    assert!(diff < 1e-5, "table-row dropout path differs from the lookup by {diff}");
+}

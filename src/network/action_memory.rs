@@ -49,12 +49,11 @@ impl ActionMemory {
         weights.matmul(&self.action_embeddings.to_kind(logits.kind()))
     }
 
-    /// Write-back for training: `C[m] += ω`, out of place so that autograd sees it.
-    pub fn write_back(&self, state: &mut MemoryState, logits: &Tensor) {
-        let q = state.slots.size()[1];
-        let omega = self.omega(logits);
-        let at_pointer = state.pointer.one_hot(q).to_kind(state.slots.kind()).unsqueeze(-1);
-        state.slots = &state.slots + at_pointer * omega.unsqueeze(1).to_kind(state.slots.kind());
+    /// Write-back for training: `C[m] += ω`, out of place so that autograd sees it (one copy of C; the
+    /// gradient of ω is read at the pointers only). `rows` is `0..B`, made once per batch by the caller.
+    pub fn write_back(&self, state: &mut MemoryState, logits: &Tensor, rows: &Tensor) {
+        let omega = self.omega(logits).to_kind(state.slots.kind());
+        state.slots = state.slots.index_put(&[Some(rows.shallow_clone()), Some(state.pointer.shallow_clone())], &omega, true);
     }
 
     /// Write-back for inference: `C[m] += ω` in place (B·d values touched, not B·Q·d); returns ω.

@@ -1,7 +1,7 @@
 use tch::nn::{self, Module};
 use tch::{Kind, Tensor};
 
-use super::HeadConfig;
+use super::{HeadConfig, PositionDropout};
 
 /// The memory read-out, model.md §2 step 3 (the reference's `AttentionModel`):
 ///
@@ -20,6 +20,7 @@ pub struct LatentAttention {
     token_multiplier: Tensor,
     half_context: i64,
     dropout_positions: f64,
+    position_dropout: PositionDropout,
     dropout_latents: f64,
 }
 
@@ -47,6 +48,7 @@ impl LatentAttention {
             token_multiplier,
             half_context: h,
             dropout_positions: config.dropout_positions,
+            position_dropout: config.position_dropout,
             dropout_latents: config.dropout_latents,
         }
     }
@@ -97,14 +99,35 @@ impl LatentAttention {
     /// ctx (B, d) from the memory C (B, Q, d), its slot mask (B, Q) and the pointer m (B).
     pub fn forward_t(&self, slots: &Tensor, slot_mask: &Tensor, pointer: &Tensor, train: bool) -> Tensor {
         let kind = slots.kind();
-        let positions = self.positions.forward(&self.position_ids(slot_mask, pointer)).dropout(self.dropout_positions, train);
-        let keys = slots * self.token_multiplier.to_kind(kind) + positions.to_kind(kind);
-        let latents = (self.latents.dropout(self.dropout_latents, train) * &self.d1).to_kind(kind);
+        let ids = self.position_ids(slot_mask, pointer);
+        let latents = (self.latents.dropout(self.dropout_latents, train) * &self.d1).to_kind(kind).tr();
+        // (μ C_i + P_i)·L_j as μ (C_i·L_j) + P_i·L_j: (B, Q, J) products, no (B, Q, d) sum of keys.
+        let position_scores = if train && self.dropout_positions > 0.0 && self.position_dropout == PositionDropout::TableRows {
+            self.dropped_row_scores(&ids, slots.size()[1], &latents)
+        } else {
+            self.positions.forward(&ids).dropout(self.dropout_positions, train).to_kind(kind).matmul(&latents)
+        };
+        let keys = slots.matmul(&latents) * self.token_multiplier.to_kind(kind) + position_scores;
         // (B, Q, J) -> max over the latents j -> (B, Q)
-        let (scores, _) = keys.matmul(&latents.tr()).max_dim(2, false);
+        let (scores, _) = keys.max_dim(2, false);
         let scores = scores.masked_fill(&slot_mask.eq(0.0), -1e12);
         let alpha = scores.softmax(1, kind);
         alpha.unsqueeze(1).bmm(slots).squeeze_dim(1) * self.d2.to_kind(kind)
+    }
+
+    /// `dropout(P)(ids)·Lᵀ` (B, Q, J) with [`PositionDropout::TableRows`]: dropout on the rows of P that
+    /// position ids (B, Q) of a batch of Q slots can hold (offsets −(Q−1)..=Q−1 within the window, then
+    /// the `[CLS]`, out-of-window and padding ids), a (rows, J) product, gathered by id.
+    fn dropped_row_scores(&self, ids: &Tensor, q: i64, latents: &Tensor) -> Tensor {
+        let h = self.half_context;
+        let (low, high) = ((h - (q - 1)).max(0), (h + q - 1).min(2 * h));
+        let table = &self.positions.ws;
+        let rows = Tensor::cat(&[table.narrow(0, low, high - low + 1), table.narrow(0, 2 * h + 1, 3)], 0);
+        let row_scores = rows.dropout(self.dropout_positions, true).to_kind(latents.kind()).matmul(latents);
+        // Id → row: offsets in low..=high first, then the three special ids.
+        let row_of = (ids - low).where_self(&ids.le(2 * h), &(ids - (2 * h + 1) + (high - low + 1)));
+        let (b, j) = (ids.size()[0], row_scores.size()[1]);
+        row_scores.index_select(0, &row_of.view([-1])).view([b, q, j])
     }
 }
 

@@ -13,6 +13,22 @@ pub use sru_parser::{GreedyDecoding, SruParser, TeacherForcedOutput};
 
 use serde::{Deserialize, Serialize};
 
+/// How the dropout on the position embeddings P draws its masks at a training timestep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PositionDropout {
+    /// A mask for every element of the gathered `P(i − m)` (B, Q, d), as the reference implementation
+    /// does: B·Q·d random numbers per timestep, which cost half of a CPU training step's head time.
+    #[default]
+    Elements,
+    /// A mask for every element of the rows of P that the timestep can read (offsets within the
+    /// batch's longest sentence, and the special ids), shared by the batch's sentences. Within one
+    /// sentence every slot and every timestep still gets its own mask, as with `elements`; only
+    /// sentences of the same batch at the same timestep share them. About (2Q + 3)·d random numbers
+    /// per timestep, and the position half of the scores becomes a (rows, J) product that is gathered.
+    TableRows,
+}
+
 /// Hyper-parameters of the head; stored in a model directory's manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HeadConfig {
@@ -32,6 +48,9 @@ pub struct HeadConfig {
     pub dropout_features: f64,
     /// Dropout on the position embeddings P (0.2).
     pub dropout_positions: f64,
+    /// How that dropout's masks are drawn in training (absent from older manifests: `elements`).
+    #[serde(default)]
+    pub position_dropout: PositionDropout,
     /// Dropout on the latent vectors L (0.2).
     pub dropout_latents: f64,
     /// Greedy decoding stops after `ceil(factor · (N + 2))` timesteps if no `EOA` came (1.5).
@@ -50,6 +69,7 @@ impl HeadConfig {
             train_token_multiplier: false,
             dropout_features: 0.1,
             dropout_positions: 0.2,
+            position_dropout: PositionDropout::TableRows,
             dropout_latents: 0.2,
             max_steps_factor: 1.5,
         }

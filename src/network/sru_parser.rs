@@ -91,8 +91,19 @@ impl SruParser {
 
     /// Write-back and read-out after a timestep with these logits, then the pointer moves by `advance`
     /// (B, int64 0/1), never past the `[SEP]` slot `last_slot` (B).
-    fn step(&self, state: &mut MemoryState, logits: &Tensor, slot_mask: &Tensor, advance: &Tensor, last_slot: &Tensor, train: bool) -> Tensor {
-        self.memory.write_back(state, logits);
+    /// `rows` is `0..B`.
+    #[allow(clippy::too_many_arguments)]
+    fn step(
+        &self,
+        state: &mut MemoryState,
+        logits: &Tensor,
+        slot_mask: &Tensor,
+        advance: &Tensor,
+        last_slot: &Tensor,
+        rows: &Tensor,
+        train: bool,
+    ) -> Tensor {
+        self.memory.write_back(state, logits, rows);
         let context = self.attention.forward_t(&state.slots, slot_mask, &state.pointer, train);
         state.pointer = (&state.pointer + advance).minimum(last_slot);
         context
@@ -125,6 +136,7 @@ impl SruParser {
         let (mut state, mut context) = self.start(sentence, slot_mask, train);
         let mut cursor = Tensor::zeros([b as i64], (Kind::Int64, device));
         let mut deferred = Tensor::zeros([b as i64], (Kind::Bool, device));
+        let rows = Tensor::arange(b as i64, (Kind::Int64, device));
         let (mut logits_steps, mut target_steps, mut mask_steps) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..2 * max_gold {
             let active = cursor.lt_tensor(&lengths);
@@ -154,7 +166,7 @@ impl SruParser {
             logits_steps.push(logits.shallow_clone());
             target_steps.push(targets);
             mask_steps.push(active.to_kind(Kind::Float));
-            context = self.step(&mut state, &logits, slot_mask, &advance, &last_slot, train);
+            context = self.step(&mut state, &logits, slot_mask, &advance, &last_slot, &rows, train);
             cursor = &cursor + defer.logical_not().to_kind(Kind::Int64);
             deferred = defer;
         }
