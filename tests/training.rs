@@ -1,5 +1,6 @@
 //! The training job end to end on a small slice of BC5CDR, as CI can afford: import, train, determinism,
-//! resume, and eval's JSON contract.
+//! resume, and eval's JSON contract. It runs the default (fast) training path: length-sorted batches,
+//! position dropout by table rows, and a bf16 encoder on fp32 master weights.
 mod common;
 
 use std::path::Path;
@@ -24,7 +25,7 @@ fn config(dir: &Path, store: &Path, epochs: usize) -> std::path::PathBuf {
     let path = dir.join(format!("train-{epochs}.toml"));
     let text = format!(
         "name = \"slice\"\nstore = {store:?}\noutput = {output:?}\nepochs = {epochs}\nepoch_sentences = 24\nbatch_size = 8\n\
-         head_lr = 3e-3\nencoder_lr = 1e-4\n[[corpora]]\nname = \"bc5cdr\"\n",
+         head_lr = 3e-3\nencoder_lr = 1e-4\nencoder_precision = \"bf16\"\nsort_pool_batches = 2\n[[corpora]]\nname = \"bc5cdr\"\n",
         store = store.to_str().unwrap(),
         output = dir.join("model").to_str().unwrap(),
     );

@@ -51,7 +51,8 @@ pub struct RuntimeOptions {
 }
 
 /// Precision of the encoder at inference (`--precision` of the commands that serve a model).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Precision {
     /// fp32, as trained.
     #[default]

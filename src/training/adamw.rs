@@ -169,6 +169,9 @@ mod tests {
 
     /// Two variables and a loss whose gradient changes with them (so moments matter).
     fn store() -> (nn::VarStore, Tensor, Tensor) {
+        // libtorch's generator is global: tests on other threads must not draw between seed and use.
+        static SEEDED: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _seeded = SEEDED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         tch::manual_seed(7);
         let vs = nn::VarStore::new(Device::Cpu);
         let w = vs.root().var("w", &[4, 3], nn::Init::Randn { mean: 0.0, stdev: 1.0 });

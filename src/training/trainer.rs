@@ -1,12 +1,13 @@
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
+use super::batching::{plan_epoch, ExampleId, PlannedBatch};
 use super::{AdamW, AdamWConfig, LinearWarmupDecay, TrainingConfig};
 use crate::corpus::{CorpusSentence, CorpusStore};
 use crate::error::{Result, SruNerError};
@@ -27,6 +28,22 @@ pub struct EpochMetrics {
     pub dev_f1_weighted: f64,
     pub seconds: f64,
     pub best: bool,
+    /// Training sentences per second of the epoch's steps (dev evaluation left out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training_sentences_per_second: Option<f64>,
+    /// Share of the steps' time per stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage_shares: Option<StageShares>,
+}
+
+/// Share of a training epoch's step time per stage (they add up to 1).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StageShares {
+    pub prepare: f64,
+    pub encoder_forward: f64,
+    pub head_forward: f64,
+    pub backward: f64,
+    pub optimizer: f64,
 }
 
 /// How one invocation of the training job runs.
@@ -62,161 +79,274 @@ struct TrainingCorpus {
     foreign: Vec<f32>,
 }
 
+/// Where the time of training steps went (summed over steps).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StepProfile {
+    /// Sampling's result into tensors: padded word pieces, gold timesteps, foreign masks.
+    pub prepare: Duration,
+    /// Encoder forward and word pooling.
+    pub encoder_forward: Duration,
+    /// The head's teacher-forced steps and the loss.
+    pub head_forward: Duration,
+    /// Back-propagation through head and encoder.
+    pub backward: Duration,
+    /// Gradient clipping and the AdamW update.
+    pub optimizer: Duration,
+}
+
+impl StepProfile {
+    /// The time of all stages.
+    pub fn total(&self) -> Duration {
+        self.prepare + self.encoder_forward + self.head_forward + self.backward + self.optimizer
+    }
+
+    fn add(&mut self, other: &StepProfile) {
+        self.prepare += other.prepare;
+        self.encoder_forward += other.encoder_forward;
+        self.head_forward += other.head_forward;
+        self.backward += other.backward;
+        self.optimizer += other.optimizer;
+    }
+}
+
+/// What one training step did.
+#[derive(Debug, Clone, Copy)]
+pub struct StepReport {
+    /// The batch's loss (mean over its counted timesteps).
+    pub loss: f64,
+    /// Sentences in the batch.
+    pub sentences: usize,
+    /// Word pieces in the batch, `[CLS]` and `[SEP]` included, padding not.
+    pub tokens: usize,
+    /// Where its time went.
+    pub profile: StepProfile,
+}
+
+/// A training run between steps: the model, the prepared corpora, the optimizer and where the run
+/// stands. [`train`] drives it epoch by epoch; the training benchmark drives single steps.
+pub struct TrainingJob {
+    config: TrainingConfig,
+    model: SruNerModel,
+    corpora: Vec<TrainingCorpus>,
+    optimizer: AdamW,
+    schedules: [LinearWarmupDecay; 2],
+    steps_per_epoch: usize,
+    state: TrainerState,
+    device: Device,
+}
+
+impl TrainingJob {
+    /// Loads the corpora of `config` from its store and builds the model (a fresh head, or with
+    /// `resume` the model and optimizer of `<output>/checkpoint` when there is one).
+    pub fn new(config: &TrainingConfig, device: Device, resume: bool) -> Result<Self> {
+        let store = CorpusStore::new(&config.store);
+        let mut loaded = Vec::new();
+        for spec in &config.corpora {
+            let mut train = store.read(&spec.name, &spec.train)?;
+            let mut dev = store.read(&spec.name, &spec.dev)?;
+            if train.is_empty() || dev.is_empty() {
+                return Err(SruNerError::Config {
+                    path: config.store.clone(),
+                    reason: format!("corpus {} has no {} or no {} sentences in the store", spec.name, spec.train, spec.dev),
+                });
+            }
+            train.truncate(config.max_train_sentences.unwrap_or(usize::MAX));
+            dev.truncate(config.max_dev_sentences.unwrap_or(usize::MAX));
+            loaded.push((spec.name.clone(), train, dev));
+        }
+        let types = if config.types.is_empty() {
+            let mut types: Vec<String> = Vec::new();
+            for t in loaded.iter().flat_map(|(_, train, _)| train.first().map(|s| s.types.clone()).unwrap_or_default()) {
+                if !types.contains(&t) {
+                    types.push(t);
+                }
+            }
+            types
+        } else {
+            config.types.clone()
+        };
+
+        let checkpoint = config.output.join("checkpoint");
+        let (mut model, state) = if resume && checkpoint.join("trainer_state.json").is_file() {
+            let state: TrainerState = read_json(&checkpoint.join("trainer_state.json"))?;
+            (SruNerModel::load(&checkpoint, device)?, state)
+        } else {
+            let seed = config.seed as i64;
+            let model = SruNerModel::untrained_with(config.encoder.clone(), types.clone(), device, seed, |head| {
+                head.latents_per_action = config.latents_per_action;
+                head.token_multiplier = config.token_multiplier;
+                head.train_token_multiplier = config.train_token_multiplier;
+                head.position_dropout = config.position_dropout;
+            })?;
+            (model, TrainerState { epochs_done: 0, best_f1: f64::NEG_INFINITY, epochs_without_improvement: 0 })
+        };
+        if model.vocabulary().types() != types.as_slice() {
+            return Err(SruNerError::Config {
+                path: checkpoint,
+                reason: format!("the checkpoint's types {:?} differ from the config's {:?}", model.vocabulary().types(), types),
+            });
+        }
+        if config.freeze_word_embeddings {
+            model.freeze_word_embeddings();
+        }
+        model.set_encoder_compute_kind(config.encoder_precision.kind());
+        let manifest = model.manifest_mut();
+        manifest.name = config.name.clone();
+        manifest.trained_on = config.corpora.iter().map(|c| format!("{}:{}", c.name, c.train)).collect();
+
+        let corpora = prepare_corpora(&model, loaded)?;
+        let epoch_sentences = config
+            .epoch_sentences
+            .unwrap_or_else(|| corpora.iter().map(|c| c.examples.len()).sum::<usize>() / corpora.len());
+        let steps_per_epoch = epoch_sentences.div_ceil(config.batch_size).max(1);
+        let total_steps = steps_per_epoch * config.epochs;
+        let warmup = |epochs: f64| (epochs * steps_per_epoch as f64) as usize;
+        let schedules = [
+            LinearWarmupDecay { base: config.encoder_lr, warmup_steps: warmup(config.encoder_warmup_epochs), total_steps },
+            LinearWarmupDecay { base: config.head_lr, warmup_steps: warmup(config.head_warmup_epochs), total_steps },
+        ];
+        let adam = AdamWConfig { beta1: 0.9, beta2: 0.98, eps: 1e-6, weight_decay: config.weight_decay };
+        let mut optimizer = AdamW::new(model.var_store(), adam);
+        let optimizer_path = checkpoint.join("optimizer.safetensors");
+        if resume && state.epochs_done > 0 {
+            if optimizer_path.is_file() {
+                optimizer.load(&optimizer_path)?;
+            } else {
+                eprintln!("{}: no optimizer state (an older checkpoint): moments restart from zero", checkpoint.display());
+            }
+        }
+        Ok(Self { config: config.clone(), model, corpora, optimizer, schedules, steps_per_epoch, state, device })
+    }
+
+    /// Steps in one epoch.
+    pub fn steps_per_epoch(&self) -> usize {
+        self.steps_per_epoch
+    }
+
+    /// The model being trained.
+    pub fn model(&self) -> &SruNerModel {
+        &self.model
+    }
+
+    /// The batches of (0-based) epoch `epoch`. Sampling and dropout are seeded per epoch, so a resumed
+    /// run samples and drops out exactly as an uninterrupted one: call this once at the start of each
+    /// epoch, before its steps.
+    pub fn plan_epoch(&self, epoch: usize) -> Vec<PlannedBatch> {
+        let mut rng = StdRng::seed_from_u64(self.config.seed.wrapping_add(epoch as u64));
+        tch::manual_seed(self.config.seed as i64 + epoch as i64);
+        let sizes: Vec<usize> = self.corpora.iter().map(|c| c.examples.len()).collect();
+        let timesteps = |(c, i): ExampleId| self.corpora[c].examples[i].gold.len();
+        let c = &self.config;
+        plan_epoch(&sizes, timesteps, self.steps_per_epoch, c.batch_size, c.batching, c.sort_pool_batches, &mut rng)
+    }
+
+    /// One optimizer step on `batch`, as step `global_step` of the run (for the learning rates).
+    pub fn step(&mut self, global_step: usize, batch: &PlannedBatch) -> StepReport {
+        self.optimizer.set_learning_rate(0, self.schedules[0].at(global_step));
+        self.optimizer.set_learning_rate(1, self.schedules[1].at(global_step));
+        let examples: Vec<&Example> = batch.examples.iter().map(|&(c, i)| &self.corpora[c].examples[i]).collect();
+        let tokens = examples.iter().map(|e| 2 + e.pieces.iter().map(Vec::len).sum::<usize>()).sum();
+        let a = self.model.vocabulary().len();
+        let (loss, mut profile) = accumulate_batch_gradients(
+            &self.model,
+            &self.corpora,
+            examples,
+            a,
+            self.config.micro_batch_cells,
+            batch.pool_mean_timesteps,
+            &mut self.optimizer,
+        );
+        let started = Instant::now();
+        self.optimizer.clip_and_step(self.config.gradient_clip);
+        profile.optimizer = started.elapsed();
+        StepReport { loss, sentences: batch.examples.len(), tokens, profile }
+    }
+
+    /// Dev F1 per corpus (disjoint mode) and their mean weighted by gold mentions.
+    pub fn evaluate_dev(&self) -> Result<(Vec<(String, f64)>, f64)> {
+        let eval_options = RuntimeOptions { device: self.device, ..RuntimeOptions::default() };
+        let mut dev_f1 = Vec::new();
+        let (mut weighted, mut mentions) = (0.0, 0usize);
+        for corpus in &self.corpora {
+            let report = evaluate(&self.model, &corpus.dev, EvaluationMode::Disjoint, &eval_options)?;
+            let gold = report.micro.tp + report.micro.fn_;
+            weighted += report.micro.f1() * gold as f64;
+            mentions += gold;
+            dev_f1.push((corpus.name.clone(), report.micro.f1()));
+        }
+        Ok((dev_f1, if mentions == 0 { 0.0 } else { weighted / mentions as f64 }))
+    }
+}
+
 /// Runs the training job of `config`; with `run.resume`, continues from `<output>/checkpoint` exactly
 /// as if it had not stopped (fp32 weights and AdamW moments are in `optimizer.safetensors` there, and
 /// sampling is seeded per epoch). Calls `on_epoch` after each epoch's metrics line is written. Returns
 /// the metrics of every epoch run now.
 pub fn train(config: &TrainingConfig, run: &TrainRun, on_epoch: &mut dyn FnMut(&EpochMetrics)) -> Result<Vec<EpochMetrics>> {
     let TrainRun { device, resume, stop_after_epochs } = *run;
-    let store = CorpusStore::new(&config.store);
-    let mut loaded = Vec::new();
-    for spec in &config.corpora {
-        let mut train = store.read(&spec.name, &spec.train)?;
-        let mut dev = store.read(&spec.name, &spec.dev)?;
-        if train.is_empty() || dev.is_empty() {
-            return Err(SruNerError::Config {
-                path: config.store.clone(),
-                reason: format!("corpus {} has no {} or no {} sentences in the store", spec.name, spec.train, spec.dev),
-            });
-        }
-        train.truncate(config.max_train_sentences.unwrap_or(usize::MAX));
-        dev.truncate(config.max_dev_sentences.unwrap_or(usize::MAX));
-        loaded.push((spec.name.clone(), train, dev));
-    }
-    let types = if config.types.is_empty() {
-        let mut types: Vec<String> = Vec::new();
-        for t in loaded.iter().flat_map(|(_, train, _)| train.first().map(|s| s.types.clone()).unwrap_or_default()) {
-            if !types.contains(&t) {
-                types.push(t);
-            }
-        }
-        types
-    } else {
-        config.types.clone()
-    };
-
-    let checkpoint = config.output.join("checkpoint");
-    let (mut model, mut state) = if resume && checkpoint.join("trainer_state.json").is_file() {
-        let state: TrainerState = read_json(&checkpoint.join("trainer_state.json"))?;
-        (SruNerModel::load(&checkpoint, device)?, state)
-    } else {
-        let seed = config.seed as i64;
-        let model = SruNerModel::untrained_with(config.encoder.clone(), types.clone(), device, seed, |head| {
-            head.latents_per_action = config.latents_per_action;
-            head.token_multiplier = config.token_multiplier;
-            head.train_token_multiplier = config.train_token_multiplier;
-        })?;
-        (model, TrainerState { epochs_done: 0, best_f1: f64::NEG_INFINITY, epochs_without_improvement: 0 })
-    };
-    if model.vocabulary().types() != types.as_slice() {
-        return Err(SruNerError::Config {
-            path: checkpoint,
-            reason: format!("the checkpoint's types {:?} differ from the config's {:?}", model.vocabulary().types(), types),
-        });
-    }
-    if config.freeze_word_embeddings {
-        model.freeze_word_embeddings();
-    }
-    let manifest = model.manifest_mut();
-    manifest.name = config.name.clone();
-    manifest.trained_on = config.corpora.iter().map(|c| format!("{}:{}", c.name, c.train)).collect();
-
-    let corpora = prepare_corpora(&model, loaded)?;
-    let epoch_sentences = config
-        .epoch_sentences
-        .unwrap_or_else(|| corpora.iter().map(|c| c.examples.len()).sum::<usize>() / corpora.len());
-    let steps_per_epoch = epoch_sentences.div_ceil(config.batch_size).max(1);
-    let total_steps = steps_per_epoch * config.epochs;
-    let schedules = [
-        LinearWarmupDecay { base: config.encoder_lr, warmup_steps: (config.encoder_warmup_epochs * steps_per_epoch as f64) as usize, total_steps },
-        LinearWarmupDecay { base: config.head_lr, warmup_steps: (config.head_warmup_epochs * steps_per_epoch as f64) as usize, total_steps },
-    ];
-    let adam = AdamWConfig { beta1: 0.9, beta2: 0.98, eps: 1e-6, weight_decay: config.weight_decay };
-    let mut optimizer = AdamW::new(model.var_store(), adam);
-    let optimizer_path = checkpoint.join("optimizer.safetensors");
-    if resume && state.epochs_done > 0 {
-        if optimizer_path.is_file() {
-            optimizer.load(&optimizer_path)?;
-        } else {
-            eprintln!("{}: no optimizer state (an older checkpoint): moments restart from zero", checkpoint.display());
-        }
-    }
+    let mut job = TrainingJob::new(config, device, resume)?;
     std::fs::create_dir_all(&config.output).map_err(|source| SruNerError::Io { path: config.output.clone(), source })?;
+    let checkpoint = config.output.join("checkpoint");
+    let optimizer_path = checkpoint.join("optimizer.safetensors");
     let metrics_path = config.output.join("metrics.jsonl");
-    let eval_options = RuntimeOptions { device, ..RuntimeOptions::default() };
-    let a = model.vocabulary().len();
+    let steps_per_epoch = job.steps_per_epoch;
     let mut history = Vec::new();
 
-    let last_epoch = stop_after_epochs.map_or(config.epochs, |n| config.epochs.min(state.epochs_done + n));
-    for epoch in state.epochs_done..last_epoch {
-        if state.epochs_without_improvement >= config.patience {
+    let last_epoch = stop_after_epochs.map_or(config.epochs, |n| config.epochs.min(job.state.epochs_done + n));
+    for epoch in job.state.epochs_done..last_epoch {
+        if job.state.epochs_without_improvement >= config.patience {
             break;
         }
         let started = Instant::now();
-        // Seeded per epoch, so a resumed run samples and drops out exactly as an uninterrupted one.
-        let mut rng = StdRng::seed_from_u64(config.seed.wrapping_add(epoch as u64));
-        tch::manual_seed(config.seed as i64 + epoch as i64);
+        let batches = job.plan_epoch(epoch);
         let progress = ProgressBar::new(steps_per_epoch as u64).with_style(
             ProgressStyle::with_template("epoch {msg} {bar:30} {pos}/{len} steps, {per_sec}, ETA {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        let mut loss_sum = 0.0;
-        for step in 0..steps_per_epoch {
-            let global = epoch * steps_per_epoch + step;
-            optimizer.set_learning_rate(0, schedules[0].at(global));
-            optimizer.set_learning_rate(1, schedules[1].at(global));
-            // Corpus-balanced sampling with replacement: a corpus uniformly, then a sentence uniformly.
-            let batch: Vec<&Example> = (0..config.batch_size)
-                .map(|_| {
-                    let corpus = &corpora[rng.random_range(0..corpora.len())];
-                    &corpus.examples[rng.random_range(0..corpus.examples.len())]
-                })
-                .collect();
-            let loss = accumulate_batch_gradients(&model, &corpora, batch, a, config.micro_batch_cells, &mut optimizer);
-            optimizer.clip_and_step(config.gradient_clip);
-            loss_sum += loss;
+        let (mut loss_sum, mut profile, mut sentences) = (0.0, StepProfile::default(), 0);
+        for (step, batch) in batches.iter().enumerate() {
+            let report = job.step(epoch * steps_per_epoch + step, batch);
+            loss_sum += report.loss;
+            sentences += report.sentences;
+            profile.add(&report.profile);
             progress.set_message(format!("{}/{} loss {:.4}", epoch + 1, config.epochs, loss_sum / (step + 1) as f64));
             progress.inc(1);
             // Without a terminal (CI, nohup) the bar is hidden: log a line every 50 steps instead.
             if progress.is_hidden() && (step + 1) % 50 == 0 {
                 eprintln!(
-                    "epoch {}/{} step {}/{}: loss {:.4} ({:.1} s/step)",
+                    "epoch {}/{} step {}/{}: loss {:.4} ({:.1} sentences/s)",
                     epoch + 1,
                     config.epochs,
                     step + 1,
                     steps_per_epoch,
                     loss_sum / (step + 1) as f64,
-                    started.elapsed().as_secs_f64() / (step + 1) as f64
+                    sentences as f64 / started.elapsed().as_secs_f64()
                 );
             }
         }
         progress.finish_and_clear();
+        let training_seconds = started.elapsed().as_secs_f64();
 
-        let mut dev_f1 = Vec::new();
-        let (mut weighted, mut mentions) = (0.0, 0usize);
-        for corpus in &corpora {
-            let report = evaluate(&model, &corpus.dev, EvaluationMode::Disjoint, &eval_options)?;
-            let gold = report.micro.tp + report.micro.fn_;
-            weighted += report.micro.f1() * gold as f64;
-            mentions += gold;
-            dev_f1.push((corpus.name.clone(), report.micro.f1()));
-        }
-        let f1 = if mentions == 0 { 0.0 } else { weighted / mentions as f64 };
+        let (dev_f1, f1) = job.evaluate_dev()?;
+        let state = &mut job.state;
         let best = f1 > state.best_f1;
         if best {
             state.best_f1 = f1;
             state.epochs_without_improvement = 0;
+            let model = &mut job.model;
             model.manifest_mut().trained = true;
             model.manifest_mut().description =
-                format!("epoch {} of {}, dev F1 {:.4} (disjoint, mention-weighted over {} corpora)", epoch + 1, config.epochs, f1, corpora.len());
+                format!("epoch {} of {}, dev F1 {:.4} (disjoint, mention-weighted over {} corpora)", epoch + 1, config.epochs, f1, job.corpora.len());
             model.save(&config.output)?;
         } else {
             state.epochs_without_improvement += 1;
         }
         state.epochs_done = epoch + 1;
-        model.save(&checkpoint)?;
-        optimizer.save(&optimizer_path)?;
-        write_json(&checkpoint.join("trainer_state.json"), &state)?;
+        job.model.save(&checkpoint)?;
+        job.optimizer.save(&optimizer_path)?;
+        write_json(&checkpoint.join("trainer_state.json"), &job.state)?;
+        let total = profile.total().as_secs_f64().max(1e-9);
+        let share = |d: Duration| d.as_secs_f64() / total;
         let metrics = EpochMetrics {
             epoch: epoch + 1,
             steps: steps_per_epoch,
@@ -225,16 +355,25 @@ pub fn train(config: &TrainingConfig, run: &TrainRun, on_epoch: &mut dyn FnMut(&
             dev_f1_weighted: f1,
             seconds: started.elapsed().as_secs_f64(),
             best,
+            training_sentences_per_second: Some(sentences as f64 / training_seconds),
+            stage_shares: Some(StageShares {
+                prepare: share(profile.prepare),
+                encoder_forward: share(profile.encoder_forward),
+                head_forward: share(profile.head_forward),
+                backward: share(profile.backward),
+                optimizer: share(profile.optimizer),
+            }),
         };
         append_json_line(&metrics_path, &metrics)?;
         eprintln!(
-            "epoch {}/{}: loss {:.4}, dev F1 {:.4}{} ({:.0} s)",
+            "epoch {}/{}: loss {:.4}, dev F1 {:.4}{} ({:.0} s, {:.1} training sentences/s)",
             metrics.epoch,
             config.epochs,
             metrics.train_loss,
             f1,
             if best { " (best, saved)" } else { "" },
-            metrics.seconds
+            metrics.seconds,
+            sentences as f64 / training_seconds
         );
         on_epoch(&metrics);
         history.push(metrics);
@@ -282,19 +421,23 @@ fn prepare_corpora(model: &SruNerModel, loaded: Vec<(String, Vec<CorpusSentence>
     Ok(corpora)
 }
 
-/// Zeroes the gradients, then back-propagates the teacher-forced loss of `batch` (mean over its counted
-/// timesteps) in micro-batches of at most `cells` padded cells (sentences × memory slots × gold
-/// timesteps), so that a batch of long sentences fits in memory; returns the batch's loss. The gradient
-/// equals one pass over the whole batch: each micro-batch's summed loss is divided by an estimate of the
-/// batch's counted timesteps (its gold timesteps), and the gradients are rescaled by the true count.
+/// Zeroes the gradients, then back-propagates the teacher-forced loss of `batch` in micro-batches of at
+/// most `cells` padded cells (sentences × memory slots × gold timesteps), so that a batch of long
+/// sentences fits in memory; returns the batch's loss (mean over its counted timesteps) and the time of
+/// each stage. The loss is divided by the batch's counted timesteps, or with `pool_mean_timesteps`
+/// (length-sorted batching) by that mean scaled by the batch's counted-to-gold ratio (deferred shifts
+/// count). The gradient equals one pass over the whole batch: each micro-batch's summed loss is divided
+/// by the batch's gold timesteps, and the gradients are rescaled once the counted ones are known.
 fn accumulate_batch_gradients(
     model: &SruNerModel,
     corpora: &[TrainingCorpus],
     mut batch: Vec<&Example>,
     a: usize,
     cells: usize,
+    pool_mean_timesteps: Option<f64>,
     optimizer: &mut AdamW,
-) -> f64 {
+) -> (f64, StepProfile) {
+    let mut profile = StepProfile::default();
     optimizer.zero_grad();
     let estimate: usize = batch.iter().map(|e| e.gold.len()).sum::<usize>().max(1);
     batch.sort_by_key(|e| std::cmp::Reverse((e.pieces.len() + 2) * e.gold.len()));
@@ -311,32 +454,57 @@ fn accumulate_batch_gradients(
             (take, slots, steps) = (take + 1, s, t);
         }
         let (micro, tail) = rest.split_at(take);
-        let output = teacher_forced(model, corpora, micro, a);
+        let output = teacher_forced(model, corpora, micro, a, &mut profile);
+        let started = Instant::now();
         let summed = output.summed_loss();
-        (&summed / estimate as f64).backward();
         loss_sum += summed.double_value(&[]);
         counted += output.counted_steps();
+        profile.head_forward += started.elapsed();
+        let started = Instant::now();
+        (&summed / estimate as f64).backward();
+        profile.backward += started.elapsed();
         rest = tail;
     }
     let counted = counted.max(1.0);
-    if counted != estimate as f64 {
-        optimizer.scale_gradients(estimate as f64 / counted);
+    let estimate = estimate as f64;
+    // Gradients so far are of summed / estimate; the divisor wanted is:
+    let divisor = match pool_mean_timesteps {
+        None => counted,
+        Some(mean) => mean * counted / estimate,
+    };
+    if divisor != estimate {
+        let started = Instant::now();
+        optimizer.scale_gradients(estimate / divisor);
+        profile.optimizer += started.elapsed();
     }
-    loss_sum / counted
+    (loss_sum / counted, profile)
 }
 
 /// The teacher-forced pass over one (micro-)batch.
-fn teacher_forced(model: &SruNerModel, corpora: &[TrainingCorpus], batch: &[&Example], a: usize) -> TeacherForcedOutput {
+fn teacher_forced(
+    model: &SruNerModel,
+    corpora: &[TrainingCorpus],
+    batch: &[&Example],
+    a: usize,
+    profile: &mut StepProfile,
+) -> TeacherForcedOutput {
+    let started = Instant::now();
     let device = model.device();
     let sentences: Vec<&[Vec<u32>]> = batch.iter().map(|e| e.pieces.as_slice()).collect();
     let encoded = model.pooling().batch(&sentences, device);
-    let s = model.sentence_matrix(&encoded, true);
     let sequences: Vec<&[Timestep]> = batch.iter().map(|e| e.gold.as_slice()).collect();
     let gold = timesteps_tensor(&sequences, a).to_device(device);
     let foreign: Vec<f32> = batch.iter().flat_map(|e| corpora[e.corpus].foreign.iter().copied()).collect();
     let foreign = Tensor::from_slice(&foreign).view([batch.len() as i64, a as i64]).to_device(device).to_kind(Kind::Float);
     let lengths: Vec<usize> = batch.iter().map(|e| e.gold.len()).collect();
-    model.parser().forward_teacher_forced(&s, &encoded.slot_mask, &encoded.n_words, &gold, &lengths, &foreign, true)
+    profile.prepare += started.elapsed();
+    let started = Instant::now();
+    let s = model.sentence_matrix(&encoded, true);
+    profile.encoder_forward += started.elapsed();
+    let started = Instant::now();
+    let output = model.parser().forward_teacher_forced(&s, &encoded.slot_mask, &encoded.n_words, &gold, &lengths, &foreign, true);
+    profile.head_forward += started.elapsed();
+    output
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {

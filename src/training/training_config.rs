@@ -3,7 +3,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{read_to_string, Result, SruNerError};
+use super::Batching;
 use crate::model::EncoderReference;
+use crate::network::PositionDropout;
+use crate::runtime::Precision;
 
 /// One corpus of a training run.
 #[derive(Debug, Clone, Deserialize)]
@@ -84,6 +87,22 @@ pub struct TrainingConfig {
     /// the batch's. About 12 KB of activations per cell at d = 384.
     #[serde(default = "default_micro_batch_cells")]
     pub micro_batch_cells: usize,
+    /// How the position embeddings' dropout draws its masks (`table_rows`; `elements`: the reference's
+    /// and the trainer's before issue 12). See [`PositionDropout`].
+    #[serde(default = "default_position_dropout")]
+    pub position_dropout: PositionDropout,
+    /// How sampled sentences are grouped into batches (`length_sorted`; `sampled`: the trainer before
+    /// issue 12, kept for comparison).
+    #[serde(default)]
+    pub batching: Batching,
+    /// With `length_sorted`: batches per pool that is sorted by length (32).
+    #[serde(default = "default_sort_pool_batches")]
+    pub sort_pool_batches: usize,
+    /// The encoder's compute precision while training: `fp32`, or `bf16` (mixed precision: bf16
+    /// activations and matrix products, fp32 master weights, gradients and AdamW moments; worth it on
+    /// CPUs with AVX512-BF16 or AMX, and on GPUs). The head is always fp32.
+    #[serde(default)]
+    pub encoder_precision: Precision,
     /// Use at most this many training sentences per corpus (the first ones): for quick runs and tests.
     pub max_train_sentences: Option<usize>,
     /// Use at most this many dev sentences per corpus.
@@ -131,6 +150,12 @@ fn default_micro_batch_cells() -> usize {
 }
 fn default_token_multiplier() -> f64 {
     1.0
+}
+fn default_position_dropout() -> PositionDropout {
+    PositionDropout::TableRows
+}
+fn default_sort_pool_batches() -> usize {
+    32
 }
 fn default_latents() -> i64 {
     2
