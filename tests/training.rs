@@ -100,6 +100,19 @@ fn train_resume_and_evaluate_a_slice() {
     let gold = report["micro"]["tp"].as_u64().unwrap() + report["micro"]["fn"].as_u64().unwrap();
     assert!(gold > 0);
     assert!(report["per_type"].is_object() && report["nested"].is_object());
+
+    // The teacher-forced probe (issue 13) sees every gold mention's TR and RE once, and its counts nest.
+    let output = sru_ner(&[
+        "eval", "--device", "cpu", "--model", model.to_str().unwrap(), "--store", store.to_str().unwrap(),
+        "--corpus", "bc5cdr", "--split", "dev", "--json", "--probe",
+    ]);
+    let probe: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(probe["sentences"], 16);
+    assert_eq!(probe["all"]["gold"].as_u64().unwrap(), 2 * gold, "{probe}");
+    let (likely, lost) = (probe["all"]["likely"].as_u64().unwrap(), probe["all"]["likely_but_shift_wins"].as_u64().unwrap());
+    assert!(lost <= likely && likely <= 2 * gold, "{probe}");
+    let per_type_gold: u64 = probe["per_type"].as_object().unwrap().values().map(|c| c["gold"].as_u64().unwrap()).sum();
+    assert_eq!(per_type_gold, 2 * gold);
 }
 
 #[test]

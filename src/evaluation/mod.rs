@@ -1,8 +1,10 @@
 //! Strict span evaluation (model.md §4): a prediction is right when sentence, start word, end word and
 //! type all match a gold mention.
 
+mod action_probe;
 mod span_scores;
 
+pub use action_probe::{probe_gold_actions, ActionProbe, GoldActionCounts};
 pub use span_scores::{EvaluationMode, EvaluationReport, SpanScores};
 
 use crate::corpus::{CorpusSentence, LabeledSpan};

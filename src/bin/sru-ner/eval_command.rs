@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use sru_ner::corpus::CorpusStore;
-use sru_ner::evaluation::{evaluate, EvaluationMode};
+use sru_ner::evaluation::{evaluate, probe_gold_actions, EvaluationMode};
 use sru_ner::model::SruNerModel;
 use sru_ner::runtime::{parse_device, Precision, RuntimeOptions};
 
@@ -37,6 +37,11 @@ pub struct EvalArgs {
     /// Encoder precision (to measure what bf16 costs in F1).
     #[arg(long, value_enum, default_value = "fp32")]
     precision: Precision,
+    /// Instead of F1: run the head teacher-forced on the gold actions (every type treated as
+    /// annotated) and count the gold TR/RE actions it finds likely (p > 0.5) but that lose the
+    /// timestep's argmax to SH, so greedy decoding never takes them (issue 13's diagnostic).
+    #[arg(long)]
+    probe: bool,
 }
 
 /// Runs the command.
@@ -47,6 +52,28 @@ pub fn run(args: EvalArgs) -> Result<()> {
     model.cast_encoder(args.precision.kind());
     let sentences = CorpusStore::new(&args.store).read(&args.corpus, &args.split)?;
     anyhow::ensure!(!sentences.is_empty(), "no sentences for {}/{} in {}", args.corpus, args.split, args.store.display());
+    if args.probe {
+        let probe = probe_gold_actions(&model, &sentences)?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&probe)?);
+            return Ok(());
+        }
+        println!("{} {}/{}: teacher-forced probe over {} sentences", model.manifest().model_id(), args.corpus, args.split, probe.sentences);
+        let row = |name: &str, c: &sru_ner::evaluation::GoldActionCounts| {
+            println!(
+                "  {name:<18} gold TR/RE {:6}  p > 0.5 {:6}  of which SH wins {:6} ({:.1} % of gold)",
+                c.gold,
+                c.likely,
+                c.likely_but_shift_wins,
+                100.0 * c.shift_wins_share()
+            )
+        };
+        row("all", &probe.all);
+        for (t, c) in &probe.per_type {
+            row(t, c);
+        }
+        return Ok(());
+    }
     let report = evaluate(&model, &sentences, args.mode, &RuntimeOptions { device, ..RuntimeOptions::default() })?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report.to_json())?);
