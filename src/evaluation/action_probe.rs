@@ -9,7 +9,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::corpus::CorpusSentence;
 use crate::model::SruNerModel;
-use crate::transition::{timesteps_tensor, ActionVocabulary, Timestep, TransitionOracle, WordSpan};
+use crate::transition::{timesteps_tensor, ActionVocabulary, Timestep};
 
 /// Counts over the gold `TR`/`RE` actions of one type (or all).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -52,22 +52,10 @@ pub struct ActionProbe {
 pub fn probe_gold_actions(model: &SruNerModel, sentences: &[CorpusSentence]) -> crate::Result<ActionProbe> {
     let _no_grad = tch::no_grad_guard();
     let vocabulary = model.vocabulary();
-    let oracle = TransitionOracle::new(vocabulary);
     let a = vocabulary.len();
     let mut prepared: Vec<(Vec<Vec<u32>>, Vec<Timestep>)> = Vec::new();
     for (i, sentence) in sentences.iter().enumerate() {
-        let words = sentence.word_texts();
-        let pieces = model.tokenizer().word_pieces(&words.iter().map(String::as_str).collect::<Vec<_>>())?;
-        if pieces.iter().map(Vec::len).sum::<usize>() > model.manifest().max_word_pieces {
-            continue;
-        }
-        let spans: Vec<WordSpan> = sentence
-            .spans
-            .iter()
-            .filter_map(|s| vocabulary.type_id(&s.label).map(|label| WordSpan { start: s.start_word, end: s.end_word, label }))
-            .collect();
-        let gold = oracle.timesteps(&spans, words.len()).map_err(|source| crate::SruNerError::Oracle { sentence: i, source })?;
-        prepared.push((pieces, gold));
+        prepared.extend(model.gold_input(sentence, i)?);
     }
     prepared.sort_by_key(|(pieces, _)| pieces.len());
     let mut probe = ActionProbe { sentences: prepared.len(), ..ActionProbe::default() };

@@ -7,7 +7,8 @@ use super::{EncoderReference, ModelManifest};
 use crate::encoder::{load_hf_weights, BertConfig, BertEncoder, EncoderFiles, SubwordTokenizer, WordPooling, WordPoolingBatch};
 use crate::error::{Result, SruNerError, TorchContext};
 use crate::network::{HeadConfig, SruParser};
-use crate::transition::{ActionVocabulary, DecodedSpan, SpanDecoder};
+use crate::corpus::CorpusSentence;
+use crate::transition::{ActionVocabulary, DecodedSpan, SpanDecoder, Timestep, TransitionOracle, WordSpan};
 
 /// Sentences longer than this many word pieces are split (model.md §3), or fewer if the encoder's
 /// position table is shorter.
@@ -216,6 +217,27 @@ impl SruNerModel {
     /// The head, for training.
     pub fn parser(&self) -> &SruParser {
         &self.parser
+    }
+
+    /// A store sentence as the head's teacher-forced input: word pieces per word, and the gold
+    /// timesteps of its spans of the model's types (spans of other types are left out). `None` when the
+    /// sentence has more than `max_word_pieces` pieces. `index` names the sentence in an oracle error.
+    pub fn gold_input(&self, sentence: &CorpusSentence, index: usize) -> Result<Option<(Vec<Vec<u32>>, Vec<Timestep>)>> {
+        let words = sentence.word_texts();
+        let pieces = self.tokenizer.word_pieces(&words.iter().map(String::as_str).collect::<Vec<_>>())?;
+        if pieces.iter().map(Vec::len).sum::<usize>() > self.manifest.max_word_pieces {
+            return Ok(None);
+        }
+        let vocabulary = &self.vocabulary;
+        let spans: Vec<WordSpan> = sentence
+            .spans
+            .iter()
+            .filter_map(|s| vocabulary.type_id(&s.label).map(|label| WordSpan { start: s.start_word, end: s.end_word, label }))
+            .collect();
+        let gold = TransitionOracle::new(vocabulary)
+            .timesteps(&spans, words.len())
+            .map_err(|source| SruNerError::Oracle { sentence: index, source })?;
+        Ok(Some((pieces, gold)))
     }
 
     /// How sub-word batches are built for this encoder.

@@ -15,7 +15,7 @@ use crate::evaluation::{evaluate, EvaluationMode};
 use crate::model::SruNerModel;
 use crate::network::TeacherForcedOutput;
 use crate::runtime::RuntimeOptions;
-use crate::transition::{timesteps_tensor, Timestep, TransitionOracle, WordSpan};
+use crate::transition::{timesteps_tensor, Timestep};
 
 /// One line of `<output>/metrics.jsonl`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -384,26 +384,16 @@ pub fn train(config: &TrainingConfig, run: &TrainRun, on_epoch: &mut dyn FnMut(&
 /// Word pieces and gold timesteps of every training sentence; foreign-action masks per corpus.
 fn prepare_corpora(model: &SruNerModel, loaded: Vec<(String, Vec<CorpusSentence>, Vec<CorpusSentence>)>) -> Result<Vec<TrainingCorpus>> {
     let vocabulary = model.vocabulary();
-    let oracle = TransitionOracle::new(vocabulary);
     let max = model.manifest().max_word_pieces;
     let mut corpora = Vec::new();
     for (index, (name, train, dev)) in loaded.into_iter().enumerate() {
         let mut examples = Vec::with_capacity(train.len());
         let mut skipped = 0;
         for (i, sentence) in train.iter().enumerate() {
-            let words = sentence.word_texts();
-            let pieces = model.tokenizer().word_pieces(&words.iter().map(String::as_str).collect::<Vec<_>>())?;
-            if pieces.iter().map(Vec::len).sum::<usize>() > max {
-                skipped += 1;
-                continue;
+            match model.gold_input(sentence, i)? {
+                Some((pieces, gold)) => examples.push(Example { pieces, gold, corpus: index }),
+                None => skipped += 1,
             }
-            let spans: Vec<WordSpan> = sentence
-                .spans
-                .iter()
-                .filter_map(|s| vocabulary.type_id(&s.label).map(|label| WordSpan { start: s.start_word, end: s.end_word, label }))
-                .collect();
-            let gold = oracle.timesteps(&spans, words.len()).map_err(|source| SruNerError::Oracle { sentence: i, source })?;
-            examples.push(Example { pieces, gold, corpus: index });
         }
         if skipped > 0 {
             eprintln!("{name}: skipped {skipped} training sentences longer than {max} word pieces");
