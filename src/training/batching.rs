@@ -17,21 +17,13 @@ pub enum Batching {
     Sampled,
     /// The same sampled sentences, sorted by length within pools of `sort_pool_batches` batches and cut
     /// into batches that are shuffled within their pool: little padding in the encoder and the head.
-    /// Each batch's loss is divided by the pool's mean timesteps per batch rather than its own, so
-    /// that every timestep of the pool weighs the same, as it does in expectation with `sampled`.
+    /// Each batch's loss is its mean over its own timesteps, as with `sampled`.
     #[default]
     LengthSorted,
 }
 
-/// One batch of an epoch.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PlannedBatch {
-    /// Its sentences.
-    pub examples: Vec<ExampleId>,
-    /// With [`Batching::LengthSorted`]: the mean gold timesteps per batch of its pool, the loss's
-    /// divisor (scaled by the deferred shifts). `None`: the batch's own counted timesteps.
-    pub pool_mean_timesteps: Option<f64>,
-}
+/// One batch of an epoch: its sentences.
+pub type PlannedBatch = Vec<ExampleId>;
 
 /// Draws `steps × batch_size` sentences from corpora of `corpus_sizes` sentences (a corpus uniformly,
 /// then one of its sentences uniformly, with replacement) and groups them by `batching`;
@@ -53,19 +45,14 @@ pub fn plan_epoch(
         .collect();
     match batching {
         Batching::Sampled => {
-            sampled.chunks(batch_size).map(|c| PlannedBatch { examples: c.to_vec(), pool_mean_timesteps: None }).collect()
+            sampled.chunks(batch_size).map(<[ExampleId]>::to_vec).collect()
         }
         Batching::LengthSorted => {
             let mut batches = Vec::with_capacity(steps);
             for pool in sampled.chunks(batch_size * sort_pool_batches.max(1)) {
                 let mut pool = pool.to_vec();
                 pool.sort_by_key(|&id| timesteps(id));
-                let n_batches = pool.len().div_ceil(batch_size);
-                let mean = pool.iter().map(|&id| timesteps(id)).sum::<usize>() as f64 / n_batches as f64;
-                let mut cut: Vec<PlannedBatch> = pool
-                    .chunks(batch_size)
-                    .map(|c| PlannedBatch { examples: c.to_vec(), pool_mean_timesteps: Some(mean) })
-                    .collect();
+                let mut cut: Vec<PlannedBatch> = pool.chunks(batch_size).map(<[ExampleId]>::to_vec).collect();
                 cut.shuffle(rng);
                 batches.extend(cut);
             }
@@ -89,9 +76,9 @@ mod tests {
         let sampled = plan(Batching::Sampled, 3);
         let sorted = plan(Batching::LengthSorted, 3);
         assert_eq!(sorted.len(), 20);
-        assert!(sorted.iter().all(|b| b.examples.len() == 8));
-        let mut a: Vec<ExampleId> = sampled.iter().flat_map(|b| b.examples.clone()).collect();
-        let mut b: Vec<ExampleId> = sorted.iter().flat_map(|b| b.examples.clone()).collect();
+        assert!(sorted.iter().all(|b| b.len() == 8));
+        let mut a: Vec<ExampleId> = sampled.concat();
+        let mut b: Vec<ExampleId> = sorted.concat();
         assert_ne!(a, b, "the order changes");
         a.sort();
         b.sort();
@@ -100,20 +87,19 @@ mod tests {
     }
 
     #[test]
-    fn length_sorted_batches_pad_less_and_keep_the_pool_weight() {
+    fn length_sorted_batches_pad_less_and_stay_in_their_pool() {
         let key = |(c, i): ExampleId| (c * 31 + i * 7) % 40 + 1;
         let padded = |plan: &[PlannedBatch]| -> usize {
-            plan.iter().map(|b| b.examples.len() * b.examples.iter().map(|&id| key(id)).max().unwrap_or(0)).sum()
+            plan.iter().map(|b| b.len() * b.iter().map(|&id| key(id)).max().unwrap_or(0)).sum()
         };
         let (sampled, sorted) = (plan(Batching::Sampled, 9), plan(Batching::LengthSorted, 9));
         assert!(padded(&sorted) * 5 < padded(&sampled) * 4, "{} vs {}", padded(&sorted), padded(&sampled));
-        // Each pool of 4 batches: the divisors equal the pool's mean, so the pool's total weight is kept.
-        for pool in sorted.chunks(4) {
-            let total: usize = pool.iter().flat_map(|b| &b.examples).map(|&id| key(id)).sum();
-            for batch in pool {
-                assert_eq!(batch.pool_mean_timesteps, Some(total as f64 / 4.0));
-            }
+        // Each pool of 4 batches holds the same sentences as the sampling order's 4 batches.
+        for (a, b) in sorted.chunks(4).zip(sampled.chunks(4)) {
+            let (mut a, mut b) = (a.concat(), b.concat());
+            a.sort();
+            b.sort();
+            assert_eq!(a, b);
         }
-        assert!(sampled.iter().all(|b| b.pool_mean_timesteps.is_none()));
     }
 }

@@ -244,7 +244,7 @@ impl TrainingJob {
     pub fn step(&mut self, global_step: usize, batch: &PlannedBatch) -> StepReport {
         self.optimizer.set_learning_rate(0, self.schedules[0].at(global_step));
         self.optimizer.set_learning_rate(1, self.schedules[1].at(global_step));
-        let examples: Vec<&Example> = batch.examples.iter().map(|&(c, i)| &self.corpora[c].examples[i]).collect();
+        let examples: Vec<&Example> = batch.iter().map(|&(c, i)| &self.corpora[c].examples[i]).collect();
         let tokens = examples.iter().map(|e| 2 + e.pieces.iter().map(Vec::len).sum::<usize>()).sum();
         let a = self.model.vocabulary().len();
         let (loss, mut profile) = accumulate_batch_gradients(
@@ -253,13 +253,12 @@ impl TrainingJob {
             examples,
             a,
             self.config.micro_batch_cells,
-            batch.pool_mean_timesteps,
             &mut self.optimizer,
         );
         let started = Instant::now();
         self.optimizer.clip_and_step(self.config.gradient_clip);
         profile.optimizer = started.elapsed();
-        StepReport { loss, sentences: batch.examples.len(), tokens, profile }
+        StepReport { loss, sentences: batch.len(), tokens, profile }
     }
 
     /// Dev F1 per corpus (disjoint mode) and their mean weighted by gold mentions.
@@ -411,20 +410,18 @@ fn prepare_corpora(model: &SruNerModel, loaded: Vec<(String, Vec<CorpusSentence>
     Ok(corpora)
 }
 
-/// Zeroes the gradients, then back-propagates the teacher-forced loss of `batch` in micro-batches of at
-/// most `cells` padded cells (sentences × memory slots × gold timesteps), so that a batch of long
-/// sentences fits in memory; returns the batch's loss (mean over its counted timesteps) and the time of
-/// each stage. The loss is divided by the batch's counted timesteps, or with `pool_mean_timesteps`
-/// (length-sorted batching) by that mean scaled by the batch's counted-to-gold ratio (deferred shifts
-/// count). The gradient equals one pass over the whole batch: each micro-batch's summed loss is divided
-/// by the batch's gold timesteps, and the gradients are rescaled once the counted ones are known.
+/// Zeroes the gradients, then back-propagates the teacher-forced loss of `batch` (mean over its counted
+/// timesteps) in micro-batches of at most `cells` padded cells (sentences × memory slots × gold
+/// timesteps), so that a batch of long sentences fits in memory; returns the batch's loss and the time
+/// of each stage. The gradient equals one pass over the whole batch: each micro-batch's summed loss is
+/// divided by an estimate of the batch's counted timesteps (its gold timesteps), and the gradients are
+/// rescaled by the true count.
 fn accumulate_batch_gradients(
     model: &SruNerModel,
     corpora: &[TrainingCorpus],
     mut batch: Vec<&Example>,
     a: usize,
     cells: usize,
-    pool_mean_timesteps: Option<f64>,
     optimizer: &mut AdamW,
 ) -> (f64, StepProfile) {
     let mut profile = StepProfile::default();
@@ -456,15 +453,9 @@ fn accumulate_batch_gradients(
         rest = tail;
     }
     let counted = counted.max(1.0);
-    let estimate = estimate as f64;
-    // Gradients so far are of summed / estimate; the divisor wanted is:
-    let divisor = match pool_mean_timesteps {
-        None => counted,
-        Some(mean) => mean * counted / estimate,
-    };
-    if divisor != estimate {
+    if counted != estimate as f64 {
         let started = Instant::now();
-        optimizer.scale_gradients(estimate / divisor);
+        optimizer.scale_gradients(estimate as f64 / counted);
         profile.optimizer += started.elapsed();
     }
     (loss_sum / counted, profile)
