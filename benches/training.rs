@@ -7,9 +7,12 @@
 //! runs `SRU_NER_BENCH_STEPS` (64) optimizer steps of 16 sentences from the same initial model, after 2
 //! warm-up steps; a step is forward, backward and the AdamW update together.
 //!
-//! Paths: `before` is `batching = "sampled"`, `encoder_precision = "fp32"`; `after` is the config
-//! file's (the committed default: length-sorted batches, bf16 encoder). `SRU_NER_BENCH_AFTER` overrides
-//! the after path as `batching,precision` (e.g. `length_sorted,fp32`) to measure one idea at a time.
+//! Paths: `before` is `batching = "sampled"`, `encoder_precision = "fp32"`, `position_dropout =
+//! "elements"`; `after` is the config
+//! file's (the committed default: length-sorted batches, bf16 encoder, position dropout by table rows).
+//! `SRU_NER_BENCH_AFTER` overrides the after path as `batching,precision` (e.g. `length_sorted,fp32`) and
+//! `SRU_NER_BENCH_AFTER_POSITION_DROPOUT=elements|table_rows` its position dropout, to measure one idea
+//! at a time.
 //! Each path runs alone in the process (the other job dropped), and its peak RSS is measured from a
 //! reset of `VmHWM`.
 //!
