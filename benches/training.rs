@@ -77,12 +77,7 @@ fn run_path(name: &str, config: &TrainingConfig, steps: usize) -> PathResult {
         sentences += report.sentences;
         tokens += report.tokens;
         loss += report.loss;
-        let p = report.profile;
-        profile.prepare += p.prepare;
-        profile.encoder_forward += p.encoder_forward;
-        profile.head_forward += p.head_forward;
-        profile.backward += p.backward;
-        profile.optimizer += p.optimizer;
+        profile += report.profile;
     }
     let seconds = started.elapsed().as_secs_f64();
     PathResult { name: name.into(), sentences, tokens, seconds, profile, mean_loss: loss / steps as f64, peak_rss_mib: peak_rss_mib() }

@@ -76,9 +76,10 @@ pub fn probe_gold_actions(model: &SruNerModel, sentences: &[CorpusSentence]) -> 
             // Without foreign types no shift is deferred, so timestep k of the pass is gold timestep k.
             for (k, actions) in steps.iter().enumerate().take(t as usize) {
                 let row = &flat[(b * t as usize + k) * a..(b * t as usize + k + 1) * a];
+                let best_other = row.iter().enumerate().filter(|&(i, _)| i != ActionVocabulary::SH).map(|(_, &p)| p).fold(0.0, f32::max);
+                let shift_wins = row[ActionVocabulary::SH] >= best_other;
                 for &action in actions.iter().filter(|&&x| x >= 2) {
                     let likely = row[action] > 0.5;
-                    let shift_wins = row[ActionVocabulary::SH] >= row.iter().enumerate().filter(|&(i, _)| i != ActionVocabulary::SH).map(|(_, &p)| p).fold(0.0, f32::max);
                     probe.all.add(likely, shift_wins);
                     let type_name = &vocabulary.types()[(action - 2) / 2];
                     probe.per_type.entry(type_name.clone()).or_default().add(likely, shift_wins);

@@ -100,7 +100,10 @@ impl StepProfile {
         self.prepare + self.encoder_forward + self.head_forward + self.backward + self.optimizer
     }
 
-    fn add(&mut self, other: &StepProfile) {
+}
+
+impl std::ops::AddAssign for StepProfile {
+    fn add_assign(&mut self, other: StepProfile) {
         self.prepare += other.prepare;
         self.encoder_forward += other.encoder_forward;
         self.head_forward += other.head_forward;
@@ -218,16 +221,6 @@ impl TrainingJob {
         Ok(Self { config: config.clone(), model, corpora, optimizer, schedules, steps_per_epoch, state, device })
     }
 
-    /// Steps in one epoch.
-    pub fn steps_per_epoch(&self) -> usize {
-        self.steps_per_epoch
-    }
-
-    /// The model being trained.
-    pub fn model(&self) -> &SruNerModel {
-        &self.model
-    }
-
     /// The batches of (0-based) epoch `epoch`. Sampling and dropout are seeded per epoch, so a resumed
     /// run samples and drops out exactly as an uninterrupted one: call this once at the start of each
     /// epoch, before its steps.
@@ -257,7 +250,8 @@ impl TrainingJob {
         );
         let started = Instant::now();
         self.optimizer.clip_and_step(self.config.gradient_clip);
-        profile.optimizer = started.elapsed();
+        // `+=`: the gradient rescaling after the micro-batches is optimizer time too.
+        profile.optimizer += started.elapsed();
         StepReport { loss, sentences: batch.len(), tokens, profile }
     }
 
@@ -307,7 +301,7 @@ pub fn train(config: &TrainingConfig, run: &TrainRun, on_epoch: &mut dyn FnMut(&
             let report = job.step(epoch * steps_per_epoch + step, batch);
             loss_sum += report.loss;
             sentences += report.sentences;
-            profile.add(&report.profile);
+            profile += report.profile;
             progress.set_message(format!("{}/{} loss {:.4}", epoch + 1, config.epochs, loss_sum / (step + 1) as f64));
             progress.inc(1);
             // Without a terminal (CI, nohup) the bar is hidden: log a line every 50 steps instead.
