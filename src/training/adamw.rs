@@ -167,15 +167,17 @@ mod tests {
 
     const CONFIG: AdamWConfig = AdamWConfig { beta1: 0.9, beta2: 0.98, eps: 1e-6, weight_decay: 1e-2 };
 
-    /// Two variables and a loss whose gradient changes with them (so moments matter).
+    /// Two variables and a loss whose gradient changes with them (so moments matter). The initial
+    /// values come from a formula, not libtorch's global generator, which other tests in the same
+    /// binary draw from on other threads.
     fn store() -> (nn::VarStore, Tensor, Tensor) {
-        // libtorch's generator is global: tests on other threads must not draw between seed and use.
-        static SEEDED: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _seeded = SEEDED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        tch::manual_seed(7);
         let vs = nn::VarStore::new(Device::Cpu);
-        let w = vs.root().var("w", &[4, 3], nn::Init::Randn { mean: 0.0, stdev: 1.0 });
-        let b = vs.root().var("b", &[3], nn::Init::Randn { mean: 0.0, stdev: 1.0 });
+        let initial = |shape: &[i64], phase: f64| {
+            let count: i64 = shape.iter().product();
+            (Tensor::arange(count, (Kind::Float, Device::Cpu)) * 1.7 + phase).sin().view(shape)
+        };
+        let w = vs.root().var_copy("w", &initial(&[4, 3], 0.3));
+        let b = vs.root().var_copy("b", &initial(&[3], 1.1));
         (vs, w, b)
     }
 
