@@ -1,6 +1,6 @@
 //! The SRU-NER head on a small model built here: shapes, the multi-task masking rule's gradients, the
 //! deferred shift, and batched decoding equal to decoding each sentence alone.
-use sru_ner::network::{HeadConfig, SruParser};
+use sru_ner::network::{HeadConfig, ShiftTarget, SruParser};
 use sru_ner::transition::{timesteps_tensor, ActionVocabulary, Timestep, TransitionOracle, WordSpan};
 use tch::{nn, Device, Kind, Tensor};
 
@@ -55,7 +55,7 @@ fn teacher_forced_shapes_and_single_task_steps() {
     let spans = vec![vec![span(0, 2, 0), span(1, 2, 1)], vec![span(1, 2, 0)]];
     let (gold, lengths) = gold(&vocabulary, &spans, &n_words);
     let foreign = Tensor::zeros([2, vocabulary.len() as i64], (Kind::Float, Device::Cpu));
-    let out = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, true);
+    let out = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, ShiftTarget::Hard, true);
     let t = *lengths.iter().max().unwrap() as i64;
     assert_eq!(out.logits.size(), [2, t, vocabulary.len() as i64]);
     assert_eq!(out.targets.size(), out.logits.size());
@@ -78,7 +78,7 @@ fn foreign_actions_get_zero_gradient() {
     let (s, mask) = sentences(&n_words);
     let (gold, lengths) = gold(&vocabulary, &[vec![span(1, 3, 0)]], &n_words);
     let foreign = Tensor::from_slice(&[0f32, 0., 0., 0., 1., 1.]).view([1, 6]);
-    let out = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, false);
+    let out = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, ShiftTarget::Hard, false);
     let grads = Tensor::run_backward(&[out.loss()], &[&out.logits], false, false);
     let grad = &grads[0];
     let t = out.logits.size()[1];
@@ -112,7 +112,7 @@ fn a_more_probable_foreign_action_defers_the_gold_shift_once() {
     let (s, mask) = sentences(&n_words);
     let (gold, lengths) = gold(&vocabulary, &[vec![span(0, 1, 0)]], &n_words);
     let foreign = Tensor::from_slice(&[0f32, 0., 0., 0., 1., 1.]).view([1, 6]);
-    let out = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, false);
+    let out = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, ShiftTarget::Hard, false);
     // Gold: {TR(A)}, SH, {RE(A)}, SH, SH, EOA: each of the 3 shifts is deferred once.
     assert_eq!(lengths[0], 6);
     assert_eq!(out.logits.size()[1], 6 + 3);
@@ -120,6 +120,51 @@ fn a_more_probable_foreign_action_defers_the_gold_shift_once() {
     let deferred = shift_targets.iter().filter(|&&p| p > 0.0 && p < 1.0).count();
     let kept = shift_targets.iter().filter(|&&p| p == 1.0).count();
     assert_eq!((deferred, kept), (3, 3), "shift targets {shift_targets:?}");
+}
+
+/// `ShiftTarget::Soft` (issue 13): where `SH` wins (no deferral), a gold shift's target is 1 minus the
+/// largest foreign probability; the walk through the gold timesteps and every other target are those
+/// of `Hard`.
+#[test]
+fn a_soft_shift_target_is_one_minus_the_most_probable_foreign_action() {
+    let vocabulary = ActionVocabulary::new(vec!["A".into(), "B".into()]);
+    let (vs, parser) = parser(2, 5);
+    // SH far more probable than anything, so no shift is deferred; TR(B) and RE(B) near 0.3 and 0.7.
+    tch::no_grad(|| {
+        let bias = vs.variables()["head.action_head.w2.bias"].shallow_clone();
+        let _ = bias.narrow(0, ActionVocabulary::SH as i64, 1).fill_(30.0);
+        let _ = bias.narrow(0, 4, 1).fill_(-0.85);
+        let _ = bias.narrow(0, 5, 1).fill_(0.85);
+    });
+    let n_words = [4, 3];
+    let (s, mask) = sentences(&n_words);
+    let (gold, lengths) = gold(&vocabulary, &[vec![span(1, 3, 0)], vec![]], &n_words);
+    // Sentence 0's corpus annotates A only; sentence 1's both types.
+    let foreign = Tensor::from_slice(&[0f32, 0., 0., 0., 1., 1., 0., 0., 0., 0., 0., 0.]).view([2, 6]);
+    let hard = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, ShiftTarget::Hard, false);
+    let soft = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, ShiftTarget::Soft, false);
+    assert_eq!(soft.logits.size(), hard.logits.size(), "no deferral: the same timesteps");
+    assert_eq!((&soft.logits - &hard.logits).abs().max().double_value(&[]), 0.0, "the same walk");
+    let t = soft.logits.size()[1];
+    let mut softened = 0;
+    for b in 0..2 {
+        for step in 0..lengths[b] as i64 {
+            let probability = |action: i64| 1.0 / (1.0 + (-soft.logits.double_value(&[b as i64, step, action])).exp());
+            let gold_shift = gold.double_value(&[b as i64, step, ActionVocabulary::SH as i64]) == 1.0;
+            for action in 0..6 {
+                let (h, s) = (hard.targets.double_value(&[b as i64, step, action]), soft.targets.double_value(&[b as i64, step, action]));
+                if action == ActionVocabulary::SH as i64 && gold_shift && b == 0 {
+                    let expected = 1.0 - probability(4).max(probability(5));
+                    assert!((s - expected).abs() < 1e-5, "step {step}: soft shift target {s}, expected {expected}");
+                    assert!(s < 0.5 && h == 1.0);
+                    softened += 1;
+                } else {
+                    assert_eq!(s, h, "sentence {b} step {step} action {action}");
+                }
+            }
+        }
+    }
+    assert!(softened >= 3 && t as usize == lengths[0].max(lengths[1]), "{softened} softened shifts");
 }
 
 #[test]
@@ -164,7 +209,7 @@ fn greedy_decoding_equals_the_training_path_teacher_forced_on_its_own_choices() 
     }
     let gold = best.one_hot(a).to_kind(Kind::Float);
     let foreign = Tensor::zeros([b, a], (Kind::Float, Device::Cpu));
-    let forced = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, false);
+    let forced = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, ShiftTarget::Hard, false);
     for (i, &len) in lengths.iter().enumerate() {
         let len = len as i64;
         let ours = greedy.probabilities.get(i as i64).narrow(0, 0, len);
@@ -191,7 +236,7 @@ fn micro_batch_summed_losses_give_the_batch_gradient() {
         named.iter().map(|(_, t)| t.grad().copy()).collect()
     };
 
-    let whole = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, false);
+    let whole = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, ShiftTarget::Hard, false);
     whole.loss().backward();
     let expected = gradients(&vs);
     for t in vs.variables().values() {
@@ -213,6 +258,7 @@ fn micro_batch_summed_losses_give_the_batch_gradient() {
             &gold.index_select(0, &rows),
             &part_lengths,
             &foreign.index_select(0, &rows),
+            ShiftTarget::Hard,
             false,
         );
         counted += out.counted_steps();
@@ -285,7 +331,7 @@ fn a_small_head_learns_repeated_and_multi_label_actions_exactly() {
 
     let mut adam = nn::OptimizerConfig::build(nn::Adam::default(), &vs, 3e-3).unwrap();
     for _ in 0..400 {
-        let loss = parser.forward_teacher_forced(&s, &mask, &n_words, &gold_tensor, &lengths, &foreign, false).loss();
+        let loss = parser.forward_teacher_forced(&s, &mask, &n_words, &gold_tensor, &lengths, &foreign, ShiftTarget::Hard, false).loss();
         adam.backward_step(&loss);
     }
 
@@ -335,8 +381,8 @@ fn position_dropout_by_table_rows_reads_the_right_rows() {
     let spans = vec![vec![span(0, 3, 0), span(1, 2, 1)], vec![span(1, 2, 0)], vec![span(2, 5, 1)]];
     let (gold, lengths) = gold(&vocabulary, &spans, &n_words);
     let foreign = Tensor::zeros([3, vocabulary.len() as i64], (Kind::Float, Device::Cpu));
-    let train = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, true);
-    let eval = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, false);
+    let train = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, ShiftTarget::Hard, true);
+    let eval = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, ShiftTarget::Hard, false);
     let diff = ((&train.logits - &eval.logits) * train.step_mask.unsqueeze(-1)).abs().max().double_value(&[]);
     assert!(diff < 1e-5, "table-row dropout path differs from the lookup by {diff}");
 }

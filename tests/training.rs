@@ -34,11 +34,7 @@ fn config(dir: &Path, store: &Path, epochs: usize) -> std::path::PathBuf {
 }
 
 fn metrics(dir: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(dir.join("model/metrics.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    std::fs::read_to_string(dir.join("model/metrics.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
 #[test]
@@ -80,6 +76,12 @@ fn train_resume_and_evaluate_a_slice() {
     let state = |dir: &Path| std::fs::read(dir.join("model/checkpoint/optimizer.safetensors")).unwrap();
     assert!(state(&a) == state(&c), "the resumed run's weights and moments differ from the uninterrupted run's");
 
+    // A run from scratch into c, which holds the two epochs above, starts a new metrics.jsonl.
+    sru_ner(&["train", "--device", "cpu", "--stop-after-epochs", "1", "--config", config(&c, &store, 2).to_str().unwrap()]);
+    let fresh = metrics(&c);
+    assert_eq!(fresh.len(), 1, "{fresh:?}");
+    assert_eq!(fresh[0]["train_loss"], straight[0]["train_loss"]);
+
     // The model directory: trained, small (word embeddings are not stored), loadable by eval.
     let model = a.join("model");
     let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(model.join("manifest.json")).unwrap()).unwrap();
@@ -88,8 +90,18 @@ fn train_resume_and_evaluate_a_slice() {
     let encoder_bytes = std::fs::metadata(model.join("encoder.safetensors")).unwrap().len();
     assert!(encoder_bytes < 25_000_000, "{encoder_bytes} bytes");
     let output = sru_ner(&[
-        "eval", "--device", "cpu", "--model", model.to_str().unwrap(), "--store", store.to_str().unwrap(),
-        "--corpus", "bc5cdr", "--split", "dev", "--json",
+        "eval",
+        "--device",
+        "cpu",
+        "--model",
+        model.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+        "--corpus",
+        "bc5cdr",
+        "--split",
+        "dev",
+        "--json",
     ]);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     for key in ["precision", "recall", "f1"] {
@@ -103,8 +115,19 @@ fn train_resume_and_evaluate_a_slice() {
 
     // The teacher-forced probe (issue 13) sees every gold mention's TR and RE once, and its counts nest.
     let output = sru_ner(&[
-        "eval", "--device", "cpu", "--model", model.to_str().unwrap(), "--store", store.to_str().unwrap(),
-        "--corpus", "bc5cdr", "--split", "dev", "--json", "--probe",
+        "eval",
+        "--device",
+        "cpu",
+        "--model",
+        model.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+        "--corpus",
+        "bc5cdr",
+        "--split",
+        "dev",
+        "--json",
+        "--probe",
     ]);
     let probe: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(probe["sentences"], 16);
@@ -122,13 +145,34 @@ fn eval_reports_types_the_model_does_not_know() {
     let store = root.path().join("store");
     let input = conll.join("eng.testb");
     sru_ner(&[
-        "import", "--format", "conll", "--corpus", "conll", "--split", "test", "--sentences", "0..20",
-        "--input", input.to_str().unwrap(), "--output", store.to_str().unwrap(),
+        "import",
+        "--format",
+        "conll",
+        "--corpus",
+        "conll",
+        "--split",
+        "test",
+        "--sentences",
+        "0..20",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        store.to_str().unwrap(),
     ]);
     let model = common::trained_model_dir();
     let output = sru_ner(&[
-        "eval", "--device", "cpu", "--model", model.to_str().unwrap(), "--store", store.to_str().unwrap(),
-        "--corpus", "conll", "--split", "test", "--json",
+        "eval",
+        "--device",
+        "cpu",
+        "--model",
+        model.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+        "--corpus",
+        "conll",
+        "--split",
+        "test",
+        "--json",
     ]);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let unknown: Vec<&str> = report["unknown_types"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();

@@ -9,6 +9,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::corpus::CorpusSentence;
 use crate::model::SruNerModel;
+use crate::network::ShiftTarget;
 use crate::transition::{timesteps_tensor, ActionVocabulary, Timestep};
 
 /// Counts over the gold `TR`/`RE` actions of one type (or all).
@@ -31,7 +32,11 @@ impl GoldActionCounts {
 
     /// `likely_but_shift_wins / gold`.
     pub fn shift_wins_share(&self) -> f64 {
-        if self.gold == 0 { 0.0 } else { self.likely_but_shift_wins as f64 / self.gold as f64 }
+        if self.gold == 0 {
+            0.0
+        } else {
+            self.likely_but_shift_wins as f64 / self.gold as f64
+        }
     }
 }
 
@@ -68,7 +73,16 @@ pub fn probe_gold_actions(model: &SruNerModel, sentences: &[CorpusSentence]) -> 
         let gold = timesteps_tensor(&sequences, a).to_device(device);
         let lengths: Vec<usize> = sequences.iter().map(|g| g.len()).collect();
         let foreign = Tensor::zeros([batch.len() as i64, a as i64], (Kind::Float, device));
-        let output = model.parser().forward_teacher_forced(&s, &encoded.slot_mask, &encoded.n_words, &gold, &lengths, &foreign, false);
+        let output = model.parser().forward_teacher_forced(
+            &s,
+            &encoded.slot_mask,
+            &encoded.n_words,
+            &gold,
+            &lengths,
+            &foreign,
+            ShiftTarget::Hard,
+            false,
+        );
         let probabilities = output.logits.sigmoid().to_device(Device::Cpu).to_kind(Kind::Float).contiguous();
         let (_, t, _) = probabilities.size3().expect("(B, T, A)");
         let flat: Vec<f32> = Vec::try_from(probabilities.view([-1])).unwrap_or_default();

@@ -1,7 +1,7 @@
 use tch::nn;
 use tch::{Kind, Reduction, Tensor};
 
-use super::{ActionHead, ActionMemory, HeadConfig, LatentAttention, MemoryState};
+use super::{ActionHead, ActionMemory, HeadConfig, LatentAttention, MemoryState, ShiftTarget};
 use crate::transition::ActionVocabulary;
 
 /// The SRU-NER head as a transition-based parser over a batch of sentence matrices S (B, Q, d).
@@ -116,7 +116,9 @@ impl SruParser {
     /// The multi-task rule: a foreign action's target is the model's own detached probability (no
     /// gradient either way), except on an `EOA` timestep; if a foreign action is more probable than a gold
     /// `SH`, that `SH` is deferred to the next timestep (its target becomes its own detached probability and
-    /// the pointers stay), at most once in a row.
+    /// the pointers stay), at most once in a row. A gold `SH` that is not deferred has target 1, or with
+    /// [`ShiftTarget::Soft`] 1 minus the largest foreign probability.
+    #[allow(clippy::too_many_arguments)]
     pub fn forward_teacher_forced(
         &self,
         sentence: &Tensor,
@@ -125,6 +127,7 @@ impl SruParser {
         gold: &Tensor,
         gold_lengths: &[usize],
         foreign: &Tensor,
+        shift_target: ShiftTarget,
         train: bool,
     ) -> TeacherForcedOutput {
         let device = sentence.device();
@@ -155,13 +158,20 @@ impl SruParser {
             let gold_shift = gold_row.select(1, ActionVocabulary::SH as i64).eq(1.0);
             let defer = gold_shift.logical_and(&keep_shift.logical_not()).logical_and(&active);
             let targets = &gold_row + &foreign_probabilities;
-            let shift_target = targets.select(1, ActionVocabulary::SH as i64).where_self(&defer.logical_not(), &shift_probability);
+            let gold_shift_target = match shift_target {
+                ShiftTarget::Hard => targets.select(1, ActionVocabulary::SH as i64),
+                ShiftTarget::Soft => {
+                    let most_probable_foreign = foreign_probabilities.amax(&[1i64][..], false);
+                    targets.select(1, ActionVocabulary::SH as i64) * (1.0 - most_probable_foreign)
+                }
+            };
+            let shift_target = gold_shift_target.where_self(&defer.logical_not(), &shift_probability);
             let sh_index = Tensor::from_slice(&[ActionVocabulary::SH as i64]).to_device(device);
             let targets = targets.index_copy(1, &sh_index, &shift_target.unsqueeze(1));
-            let advance = targets
-                .select(1, ActionVocabulary::SH as i64)
-                .eq(1.0)
-                .logical_or(&targets.select(1, ActionVocabulary::EOA as i64).eq(1.0))
+            // The pointers advance on a gold SH that is not deferred (whatever its target) and on EOA.
+            let advance = gold_shift
+                .logical_and(&defer.logical_not())
+                .logical_or(&gold_row.select(1, ActionVocabulary::EOA as i64).eq(1.0))
                 .to_kind(Kind::Int64);
             logits_steps.push(logits.shallow_clone());
             target_steps.push(targets);
@@ -184,8 +194,7 @@ impl SruParser {
     /// after it finished are zero.
     pub fn decode_greedy(&self, sentence: &Tensor, slot_mask: &Tensor, n_words: &[usize], check_every: usize) -> GreedyDecoding {
         let device = sentence.device();
-        let caps: Vec<usize> =
-            n_words.iter().map(|&n| (self.config.max_steps_factor * (n + 2) as f64).ceil() as usize).collect();
+        let caps: Vec<usize> = n_words.iter().map(|&n| (self.config.max_steps_factor * (n + 2) as f64).ceil() as usize).collect();
         let max_cap = caps.iter().copied().max().unwrap_or(0);
         let batch = n_words.len() as i64;
         let mut last_slot = Tensor::from_slice(&n_words.iter().map(|&n| n as i64 + 1).collect::<Vec<_>>()).to_device(device);

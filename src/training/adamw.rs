@@ -42,7 +42,8 @@ impl AdamW {
     /// Tracks every variable of `vs` that requires a gradient, in its variable-store group.
     pub fn new(vs: &VarStore, config: AdamWConfig) -> Self {
         let variables = vs.variables_.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let names: HashMap<usize, &String> = variables.named_variables.iter().map(|(name, tensor)| (tensor.data_ptr() as usize, name)).collect();
+        let names: HashMap<usize, &String> =
+            variables.named_variables.iter().map(|(name, tensor)| (tensor.data_ptr() as usize, name)).collect();
         let mut parameters: Vec<Parameter> = variables
             .trainable_variables
             .iter()
@@ -141,7 +142,8 @@ impl AdamW {
     /// Restores what [`AdamW::save`] wrote: the variables' exact values, the moments and the step count.
     /// Every tracked variable must be in the file with its shape.
     pub fn load(&mut self, path: &Path) -> Result<()> {
-        let stored: HashMap<String, Tensor> = Tensor::read_safetensors(path).context(format!("reading {}", path.display()))?.into_iter().collect();
+        let stored: HashMap<String, Tensor> =
+            Tensor::read_safetensors(path).context(format!("reading {}", path.display()))?.into_iter().collect();
         let invalid = |reason: String| SruNerError::Weights { path: path.to_path_buf(), reason };
         let step = stored.get("step").ok_or_else(|| invalid("no step count".into()))?;
         self.step = step.int64_value(&[0]);

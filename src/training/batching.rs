@@ -1,6 +1,8 @@
 //! An epoch's batches: corpus-balanced sampling with replacement (model.md §3), then either the
 //! sampling order or length-sorted batches.
 
+use rand::distr::weighted::WeightedIndex;
+use rand::distr::Distribution;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -25,11 +27,42 @@ pub enum Batching {
 /// One batch of an epoch: its sentences.
 pub type PlannedBatch = Vec<ExampleId>;
 
-/// Draws `steps × batch_size` sentences from corpora of `corpus_sizes` sentences (a corpus uniformly,
-/// then one of its sentences uniformly, with replacement) and groups them by `batching`;
-/// `timesteps(id)` is a sentence's gold length, the sort key. Deterministic for the state of `rng`.
+/// How one corpus's sentences are drawn once the corpus is chosen.
+#[derive(Debug, Clone)]
+pub enum SentenceSampler {
+    /// Every one of the corpus's `n` sentences equally.
+    Uniform(usize),
+    /// By weight: sentences without a gold mention get a smaller one (see [`SentenceSampler::new`]).
+    Weighted(WeightedIndex<f64>),
+}
+
+impl SentenceSampler {
+    /// A sampler over sentences of which `has_mention[i]` says whether sentence i holds a gold
+    /// mention. A sentence without one is drawn `empty_weight` times as often as one with a mention:
+    /// 1.0 is uniform (and draws exactly what [`SentenceSampler::Uniform`] draws). A corpus with no
+    /// mentions at all, or a weight that is not positive and finite, is sampled uniformly.
+    pub fn new(has_mention: &[bool], empty_weight: f64) -> Self {
+        let uniform = empty_weight == 1.0 || !empty_weight.is_finite() || empty_weight <= 0.0;
+        if uniform || !has_mention.contains(&true) {
+            return SentenceSampler::Uniform(has_mention.len());
+        }
+        let weights = has_mention.iter().map(|&mention| if mention { 1.0 } else { empty_weight });
+        WeightedIndex::new(weights).map_or(SentenceSampler::Uniform(has_mention.len()), SentenceSampler::Weighted)
+    }
+
+    fn sample(&self, rng: &mut StdRng) -> usize {
+        match self {
+            SentenceSampler::Uniform(n) => rng.random_range(0..*n),
+            SentenceSampler::Weighted(index) => index.sample(rng),
+        }
+    }
+}
+
+/// Draws `steps × batch_size` sentences from `corpora` (a corpus uniformly, then one of its sentences
+/// by its [`SentenceSampler`], with replacement) and groups them by `batching`; `timesteps(id)` is a
+/// sentence's gold length, the sort key. Deterministic for the state of `rng`.
 pub fn plan_epoch(
-    corpus_sizes: &[usize],
+    corpora: &[SentenceSampler],
     timesteps: impl Fn(ExampleId) -> usize,
     steps: usize,
     batch_size: usize,
@@ -39,14 +72,12 @@ pub fn plan_epoch(
 ) -> Vec<PlannedBatch> {
     let sampled: Vec<ExampleId> = (0..steps * batch_size)
         .map(|_| {
-            let corpus = rng.random_range(0..corpus_sizes.len());
-            (corpus, rng.random_range(0..corpus_sizes[corpus]))
+            let corpus = rng.random_range(0..corpora.len());
+            (corpus, corpora[corpus].sample(rng))
         })
         .collect();
     match batching {
-        Batching::Sampled => {
-            sampled.chunks(batch_size).map(<[ExampleId]>::to_vec).collect()
-        }
+        Batching::Sampled => sampled.chunks(batch_size).map(<[ExampleId]>::to_vec).collect(),
         Batching::LengthSorted => {
             let mut batches = Vec::with_capacity(steps);
             for pool in sampled.chunks(batch_size * sort_pool_batches.max(1)) {
@@ -67,8 +98,8 @@ mod tests {
     use rand::SeedableRng;
 
     fn plan(batching: Batching, seed: u64) -> Vec<PlannedBatch> {
-        let sizes = [50, 7, 300];
-        plan_epoch(&sizes, |(c, i)| (c * 31 + i * 7) % 40 + 1, 20, 8, batching, 4, &mut StdRng::seed_from_u64(seed))
+        let corpora = [50, 7, 300].map(SentenceSampler::Uniform);
+        plan_epoch(&corpora, |(c, i)| (c * 31 + i * 7) % 40 + 1, 20, 8, batching, 4, &mut StdRng::seed_from_u64(seed))
     }
 
     #[test]
@@ -89,9 +120,8 @@ mod tests {
     #[test]
     fn length_sorted_batches_pad_less_and_stay_in_their_pool() {
         let key = |(c, i): ExampleId| (c * 31 + i * 7) % 40 + 1;
-        let padded = |plan: &[PlannedBatch]| -> usize {
-            plan.iter().map(|b| b.len() * b.iter().map(|&id| key(id)).max().unwrap_or(0)).sum()
-        };
+        let padded =
+            |plan: &[PlannedBatch]| -> usize { plan.iter().map(|b| b.len() * b.iter().map(|&id| key(id)).max().unwrap_or(0)).sum() };
         let (sampled, sorted) = (plan(Batching::Sampled, 9), plan(Batching::LengthSorted, 9));
         assert!(padded(&sorted) * 5 < padded(&sampled) * 4, "{} vs {}", padded(&sorted), padded(&sampled));
         // Each pool of 4 batches holds the same sentences as the sampling order's 4 batches.
@@ -101,5 +131,25 @@ mod tests {
             b.sort();
             assert_eq!(a, b);
         }
+    }
+
+    #[test]
+    fn sentences_without_mentions_are_drawn_by_their_weight() {
+        // 100 sentences, every fourth with a mention: 25 with, 75 without.
+        let has_mention: Vec<bool> = (0..100).map(|i| i % 4 == 0).collect();
+        let drawn_share = |weight: f64| {
+            let corpora = [SentenceSampler::new(&has_mention, weight)];
+            let plan = plan_epoch(&corpora, |_| 1, 500, 8, Batching::Sampled, 1, &mut StdRng::seed_from_u64(1));
+            let ids = plan.concat();
+            ids.iter().filter(|&&(_, i)| has_mention[i]).count() as f64 / ids.len() as f64
+        };
+        // Expected shares of sentences with a mention: 25 / (25 + 75 w).
+        assert!((drawn_share(1.0) - 0.25).abs() < 0.03, "{}", drawn_share(1.0));
+        assert!((drawn_share(0.2) - 25.0 / 40.0).abs() < 0.03, "{}", drawn_share(0.2));
+        // Weight 1 draws exactly the uniform sampler's sentences.
+        let uniform = plan_epoch(&[SentenceSampler::Uniform(100)], |_| 1, 10, 8, Batching::Sampled, 1, &mut StdRng::seed_from_u64(5));
+        let weighted =
+            plan_epoch(&[SentenceSampler::new(&has_mention, 1.0)], |_| 1, 10, 8, Batching::Sampled, 1, &mut StdRng::seed_from_u64(5));
+        assert_eq!(uniform, weighted);
     }
 }

@@ -7,13 +7,13 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
-use super::batching::{plan_epoch, ExampleId, PlannedBatch};
+use super::batching::{plan_epoch, ExampleId, PlannedBatch, SentenceSampler};
 use super::{AdamW, AdamWConfig, LinearWarmupDecay, TrainingConfig};
 use crate::corpus::{CorpusSentence, CorpusStore};
 use crate::error::{Result, SruNerError};
 use crate::evaluation::{evaluate, EvaluationMode};
 use crate::model::SruNerModel;
-use crate::network::TeacherForcedOutput;
+use crate::network::{ShiftTarget, TeacherForcedOutput};
 use crate::runtime::RuntimeOptions;
 use crate::transition::{timesteps_tensor, Timestep};
 
@@ -69,6 +69,7 @@ struct Example {
     pieces: Vec<Vec<u32>>,
     gold: Vec<Timestep>,
     corpus: usize,
+    has_mention: bool,
 }
 
 struct TrainingCorpus {
@@ -99,7 +100,6 @@ impl StepProfile {
     pub fn total(&self) -> Duration {
         self.prepare + self.encoder_forward + self.head_forward + self.backward + self.optimizer
     }
-
 }
 
 impl std::ops::AddAssign for StepProfile {
@@ -131,6 +131,8 @@ pub struct TrainingJob {
     config: TrainingConfig,
     model: SruNerModel,
     corpora: Vec<TrainingCorpus>,
+    /// How each corpus's sentences are drawn (`empty_sentence_weight`).
+    samplers: Vec<SentenceSampler>,
     optimizer: AdamW,
     schedules: [LinearWarmupDecay; 2],
     steps_per_epoch: usize,
@@ -198,9 +200,8 @@ impl TrainingJob {
         manifest.trained_on = config.corpora.iter().map(|c| format!("{}:{}", c.name, c.train)).collect();
 
         let corpora = prepare_corpora(&model, loaded)?;
-        let epoch_sentences = config
-            .epoch_sentences
-            .unwrap_or_else(|| corpora.iter().map(|c| c.examples.len()).sum::<usize>() / corpora.len());
+        let epoch_sentences =
+            config.epoch_sentences.unwrap_or_else(|| corpora.iter().map(|c| c.examples.len()).sum::<usize>() / corpora.len());
         let steps_per_epoch = epoch_sentences.div_ceil(config.batch_size).max(1);
         let total_steps = steps_per_epoch * config.epochs;
         let warmup = |epochs: f64| (epochs * steps_per_epoch as f64) as usize;
@@ -218,7 +219,14 @@ impl TrainingJob {
                 eprintln!("{}: no optimizer state (an older checkpoint): moments restart from zero", checkpoint.display());
             }
         }
-        Ok(Self { config: config.clone(), model, corpora, optimizer, schedules, steps_per_epoch, state, device })
+        let samplers = corpora
+            .iter()
+            .map(|corpus| {
+                let has_mention: Vec<bool> = corpus.examples.iter().map(|e| e.has_mention).collect();
+                SentenceSampler::new(&has_mention, config.empty_sentence_weight)
+            })
+            .collect();
+        Ok(Self { config: config.clone(), model, corpora, samplers, optimizer, schedules, steps_per_epoch, state, device })
     }
 
     /// The batches of (0-based) epoch `epoch`. Sampling and dropout are seeded per epoch, so a resumed
@@ -227,10 +235,9 @@ impl TrainingJob {
     pub fn plan_epoch(&self, epoch: usize) -> Vec<PlannedBatch> {
         let mut rng = StdRng::seed_from_u64(self.config.seed.wrapping_add(epoch as u64));
         tch::manual_seed(self.config.seed as i64 + epoch as i64);
-        let sizes: Vec<usize> = self.corpora.iter().map(|c| c.examples.len()).collect();
         let timesteps = |(c, i): ExampleId| self.corpora[c].examples[i].gold.len();
         let c = &self.config;
-        plan_epoch(&sizes, timesteps, self.steps_per_epoch, c.batch_size, c.batching, c.sort_pool_batches, &mut rng)
+        plan_epoch(&self.samplers, timesteps, self.steps_per_epoch, c.batch_size, c.batching, c.sort_pool_batches, &mut rng)
     }
 
     /// One optimizer step on `batch`, as step `global_step` of the run (for the learning rates).
@@ -240,14 +247,7 @@ impl TrainingJob {
         let examples: Vec<&Example> = batch.iter().map(|&(c, i)| &self.corpora[c].examples[i]).collect();
         let tokens = examples.iter().map(|e| 2 + e.pieces.iter().map(Vec::len).sum::<usize>()).sum();
         let a = self.model.vocabulary().len();
-        let (loss, mut profile) = accumulate_batch_gradients(
-            &self.model,
-            &self.corpora,
-            examples,
-            a,
-            self.config.micro_batch_cells,
-            &mut self.optimizer,
-        );
+        let (loss, mut profile) = accumulate_batch_gradients(&self.model, &self.corpora, examples, a, &self.config, &mut self.optimizer);
         let started = Instant::now();
         self.optimizer.clip_and_step(self.config.gradient_clip);
         // `+=`: the gradient rescaling after the micro-batches is optimizer time too.
@@ -282,6 +282,10 @@ pub fn train(config: &TrainingConfig, run: &TrainRun, on_epoch: &mut dyn FnMut(&
     let checkpoint = config.output.join("checkpoint");
     let optimizer_path = checkpoint.join("optimizer.safetensors");
     let metrics_path = config.output.join("metrics.jsonl");
+    if job.state.epochs_done == 0 && metrics_path.is_file() {
+        // A run from scratch: the lines of an earlier run in this directory would read as this run's.
+        std::fs::remove_file(&metrics_path).map_err(|source| SruNerError::Io { path: metrics_path.clone(), source })?;
+    }
     let steps_per_epoch = job.steps_per_epoch;
     let mut history = Vec::new();
 
@@ -328,8 +332,13 @@ pub fn train(config: &TrainingConfig, run: &TrainRun, on_epoch: &mut dyn FnMut(&
             state.epochs_without_improvement = 0;
             let model = &mut job.model;
             model.manifest_mut().trained = true;
-            model.manifest_mut().description =
-                format!("epoch {} of {}, dev F1 {:.4} (disjoint, mention-weighted over {} corpora)", epoch + 1, config.epochs, f1, job.corpora.len());
+            model.manifest_mut().description = format!(
+                "epoch {} of {}, dev F1 {:.4} (disjoint, mention-weighted over {} corpora)",
+                epoch + 1,
+                config.epochs,
+                f1,
+                job.corpora.len()
+            );
             model.save(&config.output)?;
         } else {
             state.epochs_without_improvement += 1;
@@ -384,7 +393,7 @@ fn prepare_corpora(model: &SruNerModel, loaded: Vec<(String, Vec<CorpusSentence>
         let mut skipped = 0;
         for (i, sentence) in train.iter().enumerate() {
             match model.gold_input(sentence, i)? {
-                Some((pieces, gold)) => examples.push(Example { pieces, gold, corpus: index }),
+                Some((pieces, gold)) => examples.push(Example { pieces, gold, corpus: index, has_mention: !sentence.spans.is_empty() }),
                 None => skipped += 1,
             }
         }
@@ -405,7 +414,7 @@ fn prepare_corpora(model: &SruNerModel, loaded: Vec<(String, Vec<CorpusSentence>
 }
 
 /// Zeroes the gradients, then back-propagates the teacher-forced loss of `batch` (mean over its counted
-/// timesteps) in micro-batches of at most `cells` padded cells (sentences × memory slots × gold
+/// timesteps) in micro-batches of at most `micro_batch_cells` padded cells (sentences × memory slots × gold
 /// timesteps), so that a batch of long sentences fits in memory; returns the batch's loss and the time
 /// of each stage. The gradient equals one pass over the whole batch: each micro-batch's summed loss is
 /// divided by an estimate of the batch's counted timesteps (its gold timesteps), and the gradients are
@@ -415,9 +424,10 @@ fn accumulate_batch_gradients(
     corpora: &[TrainingCorpus],
     mut batch: Vec<&Example>,
     a: usize,
-    cells: usize,
+    config: &TrainingConfig,
     optimizer: &mut AdamW,
 ) -> (f64, StepProfile) {
+    let cells = config.micro_batch_cells;
     let mut profile = StepProfile::default();
     optimizer.zero_grad();
     let estimate: usize = batch.iter().map(|e| e.gold.len()).sum::<usize>().max(1);
@@ -435,7 +445,7 @@ fn accumulate_batch_gradients(
             (take, slots, steps) = (take + 1, s, t);
         }
         let (micro, tail) = rest.split_at(take);
-        let output = teacher_forced(model, corpora, micro, a, &mut profile);
+        let output = teacher_forced(model, corpora, micro, a, config.shift_target, &mut profile);
         let started = Instant::now();
         let summed = output.summed_loss();
         loss_sum += summed.double_value(&[]);
@@ -461,6 +471,7 @@ fn teacher_forced(
     corpora: &[TrainingCorpus],
     batch: &[&Example],
     a: usize,
+    shift_target: ShiftTarget,
     profile: &mut StepProfile,
 ) -> TeacherForcedOutput {
     let started = Instant::now();
@@ -477,7 +488,8 @@ fn teacher_forced(
     let s = model.sentence_matrix(&encoded, true);
     profile.encoder_forward += started.elapsed();
     let started = Instant::now();
-    let output = model.parser().forward_teacher_forced(&s, &encoded.slot_mask, &encoded.n_words, &gold, &lengths, &foreign, true);
+    let output =
+        model.parser().forward_teacher_forced(&s, &encoded.slot_mask, &encoded.n_words, &gold, &lengths, &foreign, shift_target, true);
     profile.head_forward += started.elapsed();
     output
 }

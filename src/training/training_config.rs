@@ -2,10 +2,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::error::{read_to_string, Result, SruNerError};
 use super::Batching;
+use crate::error::{read_to_string, Result, SruNerError};
 use crate::model::EncoderReference;
-use crate::network::PositionDropout;
+use crate::network::{PositionDropout, ShiftTarget};
 use crate::runtime::Precision;
 
 /// One corpus of a training run.
@@ -103,6 +103,16 @@ pub struct TrainingConfig {
     /// CPUs with AVX512-BF16 or AMX, and on GPUs). The head is always fp32.
     #[serde(default)]
     pub encoder_precision: Precision,
+    /// The target of a gold `SH` in a corpus that leaves some of the run's types unannotated: `soft`
+    /// (the default: 1 minus the model's largest probability for a foreign action there) or `hard` (the
+    /// paper's 1). Single-task runs are the same either way. See [`ShiftTarget`].
+    #[serde(default)]
+    pub shift_target: ShiftTarget,
+    /// How often a training sentence without any gold mention is drawn, relative to one with a mention
+    /// (1: every sentence of a corpus equally, as model.md §3; 0.25: a quarter as often). Linnaeus,
+    /// for one, has a mention in only 13 % of its sentences.
+    #[serde(default = "default_empty_sentence_weight")]
+    pub empty_sentence_weight: f64,
     /// Use at most this many training sentences per corpus (the first ones): for quick runs and tests.
     pub max_train_sentences: Option<usize>,
     /// Use at most this many dev sentences per corpus.
@@ -157,6 +167,9 @@ fn default_position_dropout() -> PositionDropout {
 fn default_sort_pool_batches() -> usize {
     32
 }
+fn default_empty_sentence_weight() -> f64 {
+    1.0
+}
 fn default_latents() -> i64 {
     2
 }
@@ -164,8 +177,8 @@ fn default_latents() -> i64 {
 impl TrainingConfig {
     /// Reads and checks a TOML file.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let config: Self = toml::from_str(&read_to_string(path)?)
-            .map_err(|e| SruNerError::Config { path: path.to_path_buf(), reason: e.to_string() })?;
+        let config: Self =
+            toml::from_str(&read_to_string(path)?).map_err(|e| SruNerError::Config { path: path.to_path_buf(), reason: e.to_string() })?;
         let invalid = |reason: &str| Err(SruNerError::Config { path: path.to_path_buf(), reason: reason.into() });
         if config.corpora.is_empty() {
             return invalid("no [[corpora]]");
@@ -173,6 +186,39 @@ impl TrainingConfig {
         if config.batch_size == 0 || config.epochs == 0 {
             return invalid("batch_size and epochs must be positive");
         }
+        if !(config.empty_sentence_weight.is_finite() && config.empty_sentence_weight > 0.0) {
+            return invalid("empty_sentence_weight must be a positive number");
+        }
         Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(extra: &str) -> Result<TrainingConfig> {
+        let dir = tempfile::tempdir().map_err(|source| SruNerError::Io { path: "tempdir".into(), source })?;
+        let path = dir.path().join("run.toml");
+        let text = format!("name = \"n\"\nstore = \"s\"\noutput = \"o\"\n{extra}\n[[corpora]]\nname = \"c\"\n");
+        std::fs::write(&path, text).map_err(|source| SruNerError::Io { path: path.clone(), source })?;
+        TrainingConfig::from_file(&path)
+    }
+
+    #[test]
+    fn soft_shift_targets_and_uniform_sentences_by_default() {
+        let config = read("").unwrap();
+        assert_eq!(config.shift_target, ShiftTarget::Soft);
+        assert_eq!(config.empty_sentence_weight, 1.0);
+        assert_eq!(read("shift_target = \"hard\"").unwrap().shift_target, ShiftTarget::Hard);
+    }
+
+    #[test]
+    fn bad_values_are_errors_naming_the_file() {
+        for extra in ["empty_sentence_weight = 0.0", "empty_sentence_weight = -1.0", "shift_target = \"firm\""] {
+            let error = read(extra).unwrap_err().to_string();
+            assert!(error.contains("run.toml"), "{extra}: {error}");
+            assert!(error.contains("empty_sentence_weight") || error.contains("firm"), "{extra}: {error}");
+        }
     }
 }

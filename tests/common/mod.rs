@@ -110,7 +110,16 @@ pub fn trained_model_dir() -> PathBuf {
             let gold = sru_ner::transition::timesteps_tensor(&sequences, a);
             let lengths: Vec<usize> = timesteps.iter().map(Vec::len).collect();
             let foreign = Tensor::zeros([batch.len() as i64, a as i64], (Kind::Float, Device::Cpu));
-            let out = model.parser().forward_teacher_forced(&s, &encoded.slot_mask, &encoded.n_words, &gold, &lengths, &foreign, true);
+            let out = model.parser().forward_teacher_forced(
+                &s,
+                &encoded.slot_mask,
+                &encoded.n_words,
+                &gold,
+                &lengths,
+                &foreign,
+                sru_ner::network::ShiftTarget::Hard,
+                true,
+            );
             optimizer.backward_step(&out.loss());
         }
         let dir = std::env::temp_dir().join(format!("sru-ner-fixture-{}", std::process::id()));
