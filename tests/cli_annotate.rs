@@ -7,13 +7,7 @@ use std::process::{Command, Output};
 
 fn sru_ner(args: &[&str]) -> Output {
     let model = common::trained_model_dir();
-    Command::new(env!("CARGO_BIN_EXE_sru-ner"))
-        .arg("annotate")
-        .arg("--model")
-        .arg(&model)
-        .args(args)
-        .output()
-        .expect("running sru-ner")
+    Command::new(env!("CARGO_BIN_EXE_sru-ner")).arg("annotate").arg("--model").arg(&model).args(args).output().expect("running sru-ner")
 }
 
 fn json_lines(output: &Output) -> Vec<serde_json::Value> {
@@ -110,4 +104,30 @@ fn without_a_model_the_committed_default_is_used_or_the_untrained_head_is_labell
         assert!(stderr.contains("untrained head"));
         assert!(lines[0]["warning"].as_str().unwrap().contains("untrained"));
     }
+}
+
+#[test]
+fn models_describes_a_model_directory_from_its_manifest() {
+    let model = common::trained_model_dir();
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(model.join("manifest.json")).unwrap()).unwrap();
+    let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_sru-ner")).arg("models").args(args).output().unwrap();
+
+    let output = run(&[model.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains(manifest["name"].as_str().unwrap()), "{text}");
+    let types: Vec<&str> = manifest["types"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+    assert!(text.contains(&types.join(", ")), "{text}");
+    assert!(text.contains("head.safetensors"), "{text}");
+
+    let output = run(&["--json", model.to_str().unwrap()]);
+    let lines = json_lines(&output);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["manifest"], manifest, "the manifest as stored");
+    assert!(lines[0]["files"].as_array().unwrap().iter().any(|f| f[0] == "manifest.json" && f[1].as_u64().unwrap() > 0));
+
+    let output = run(&["/nonexistent/model"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("/nonexistent/model") && stderr.contains("manifest.json"), "{stderr}");
 }

@@ -3,6 +3,7 @@ mod annotate_command;
 mod eval_command;
 mod import_command;
 mod model_args;
+mod models_command;
 mod parquet_annotation;
 mod sql_command;
 mod stream_command;
@@ -32,11 +33,16 @@ enum Command {
     Train(train_command::TrainArgs),
     /// Score a model on a corpus split of the store (strict span P/R/F1).
     Eval(eval_command::EvalArgs),
+    /// Describe model directories from their manifests: name, encoder, types, training corpora,
+    /// weights and model card (default: the committed default model).
+    Models(models_command::ModelsArgs),
 }
 
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SRU_NER_LOG").unwrap_or_else(|_| "warn,sru_ner_pipelines=info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SRU_NER_LOG").unwrap_or_else(|_| "warn,sru_ner_pipelines=info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -47,6 +53,7 @@ fn main() -> std::process::ExitCode {
         Command::Import(args) => import_command::run(args).map(|()| std::process::ExitCode::SUCCESS),
         Command::Train(args) => train_command::run(args).map(|()| std::process::ExitCode::SUCCESS),
         Command::Eval(args) => eval_command::run(args).map(|()| std::process::ExitCode::SUCCESS),
+        Command::Models(args) => models_command::run(args).map(|()| std::process::ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
