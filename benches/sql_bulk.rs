@@ -54,9 +54,8 @@ fn main() {
     let runtime_s = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
-    let batches = tokio
-        .block_on(async { ctx.sql("SELECT pmid, sru_ner(abstract) AS entities FROM pubmed").await?.collect().await })
-        .expect("SQL");
+    let batches =
+        tokio.block_on(async { ctx.sql("SELECT pmid, sru_ner(abstract) AS entities FROM pubmed").await?.collect().await }).expect("SQL");
     let sql_s = started.elapsed().as_secs_f64();
     let sql_entities: usize = batches.iter().map(|b| b.column(1).as_list::<i32>().values().len()).sum();
 

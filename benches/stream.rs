@@ -148,8 +148,7 @@ fn main() {
     let sender = {
         let (brokers, input2, abstracts) = (brokers.clone(), input2.clone(), abstracts.clone());
         std::thread::spawn(move || {
-            let producer: BaseProducer =
-                ClientConfig::new().set("bootstrap.servers", &brokers).set("linger.ms", "0").create().unwrap();
+            let producer: BaseProducer = ClientConfig::new().set("bootstrap.servers", &brokers).set("linger.ms", "0").create().unwrap();
             let started = Instant::now();
             for i in 0..count {
                 let due = started + Duration::from_secs_f64(i as f64 / rate);

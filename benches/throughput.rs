@@ -31,10 +31,8 @@ fn sample_sentences(n: usize) -> Option<Vec<String>> {
         eprintln!("SKIPPED: {} is absent (the benchmark reads ../shared beside the checkout)", root.display());
         return None;
     }
-    let mut files: Vec<PathBuf> = ["train", "test"]
-        .iter()
-        .flat_map(|s| std::fs::read_dir(root.join(s)).into_iter().flatten().flatten().map(|e| e.path()))
-        .collect();
+    let mut files: Vec<PathBuf> =
+        ["train", "test"].iter().flat_map(|s| std::fs::read_dir(root.join(s)).into_iter().flatten().flatten().map(|e| e.path())).collect();
     files.sort_by_key(|p| (!p.starts_with(root.join("train")), p.clone()));
     let mut sentences = Vec::with_capacity(n);
     for file in files {
@@ -94,19 +92,14 @@ fn main() {
     let texts: Vec<&str> = sentences.iter().map(String::as_str).collect();
 
     // The same sentences and batches for the encoder-only pass.
-    let prepared: Vec<PreparedDocument> = texts
-        .iter()
-        .map(|t| PreparedDocument::prepare(t, model.tokenizer(), model.manifest().max_word_pieces).unwrap())
-        .collect();
+    let prepared: Vec<PreparedDocument> =
+        texts.iter().map(|t| PreparedDocument::prepare(t, model.tokenizer(), model.manifest().max_word_pieces).unwrap()).collect();
     let chunks: Vec<&[Vec<u32>]> = prepared.iter().flat_map(|d| d.chunks.iter().map(|c| c.pieces.as_slice())).collect();
     let lengths: Vec<usize> = chunks.iter().map(|c| c.iter().map(Vec::len).sum::<usize>() + 2).collect();
     let tokens: usize = lengths.iter().sum();
     let batches = plan_batches(&lengths, options.token_budget, options.max_batch_sentences);
     let pooling = model.pooling();
-    let encoded: Vec<_> = batches
-        .iter()
-        .map(|b| pooling.batch(&b.iter().map(|&i| chunks[i]).collect::<Vec<_>>(), device))
-        .collect();
+    let encoded: Vec<_> = batches.iter().map(|b| pooling.batch(&b.iter().map(|&i| chunks[i]).collect::<Vec<_>>(), device)).collect();
     let encoder_only = || {
         let _guard = tch::no_grad_guard();
         let start = Instant::now();
@@ -139,7 +132,11 @@ fn main() {
     let n_chunks = chunks.len();
 
     println!("sru-ner throughput benchmark");
-    println!("  model:     {} ({})", runtime.model_id(), if runtime.manifest().trained { "trained" } else { "untrained head: decodes to its step cap, the slowest case" });
+    println!(
+        "  model:     {} ({})",
+        runtime.model_id(),
+        if runtime.manifest().trained { "trained" } else { "untrained head: decodes to its step cap, the slowest case" }
+    );
     println!("  device:    {device:?}, libtorch threads {}, encoder precision {precision:?}", tch::get_num_threads());
     println!("  sample:    {n} PubMed sentences ({n_chunks} encoder sequences, {tokens} tokens incl. CLS/SEP), {} batches", batches.len());
     println!("  rounds:    {rounds} (times are per round)");

@@ -36,7 +36,8 @@ fn read_output(folder: &Path) -> Vec<RecordBatch> {
     parts
         .iter()
         .flat_map(|p| {
-            let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(p).expect("part")).expect("parquet").build().expect("reader");
+            let reader =
+                ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(p).expect("part")).expect("parquet").build().expect("reader");
             reader.map(|b| b.expect("batch")).collect::<Vec<_>>()
         })
         .collect()
@@ -81,9 +82,20 @@ fn a_killed_job_resumes_without_duplicate_or_missing_rows() {
     let batches = read_output(&output);
     let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
     assert_eq!(rows, 120);
-    let muids: Vec<String> = batches.iter().flat_map(|b| b.column_by_name("muid").unwrap().as_string::<i32>().iter().map(|m| m.unwrap().to_string()).collect::<Vec<_>>()).collect();
-    let input_batches: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&input).unwrap()).unwrap().build().unwrap().map(|b| b.unwrap()).collect();
-    let input_muids: Vec<String> = input_batches.iter().flat_map(|b| b.column_by_name("muid").unwrap().as_string::<i32>().iter().map(|m| m.unwrap().to_string()).collect::<Vec<_>>()).collect();
+    let muids: Vec<String> = batches
+        .iter()
+        .flat_map(|b| b.column_by_name("muid").unwrap().as_string::<i32>().iter().map(|m| m.unwrap().to_string()).collect::<Vec<_>>())
+        .collect();
+    let input_batches: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&input).unwrap())
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(|b| b.unwrap())
+        .collect();
+    let input_muids: Vec<String> = input_batches
+        .iter()
+        .flat_map(|b| b.column_by_name("muid").unwrap().as_string::<i32>().iter().map(|m| m.unwrap().to_string()).collect::<Vec<_>>())
+        .collect();
     assert_eq!(muids, input_muids);
     let schema = batches[0].schema();
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
@@ -91,7 +103,10 @@ fn a_killed_job_resumes_without_duplicate_or_missing_rows() {
 
     // The entities equal what the runtime gives for the same abstracts.
     let runtime = ModelRuntime::start(ModelSource::Directory(common::default_model_dir()), RuntimeOptions::default()).expect("model");
-    let abstracts: Vec<String> = batches.iter().flat_map(|b| b.column_by_name("abstract").unwrap().as_string::<i32>().iter().map(|t| t.unwrap().to_string()).collect::<Vec<_>>()).collect();
+    let abstracts: Vec<String> = batches
+        .iter()
+        .flat_map(|b| b.column_by_name("abstract").unwrap().as_string::<i32>().iter().map(|t| t.unwrap().to_string()).collect::<Vec<_>>())
+        .collect();
     let sample: Vec<&str> = abstracts.iter().step_by(7).map(String::as_str).collect();
     let expected = runtime.annotate(&sample).expect("annotate");
     let mut found: BTreeMap<usize, Vec<(i32, i32, String)>> = BTreeMap::new();

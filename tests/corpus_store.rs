@@ -132,7 +132,8 @@ fn genia_xml_lu_roth_and_pubtator_round_trip_with_provenance_counts() {
     assert_eq!(lu_roth.mentions, counts(&[("DNA", 1291), ("RNA", 117), ("cell_line", 463), ("cell_type", 619), ("protein", 3110)]));
 
     // PubTator: the original BC5CDR test set, split into sentences by sru-ner.
-    let printed = import_as("pubtator", store_dir.path(), "cdr", "test", &data.join("bc5cdr/original_pubtator/CDR_TestSet.PubTator.txt"), &[]);
+    let printed =
+        import_as("pubtator", store_dir.path(), "cdr", "test", &data.join("bc5cdr/original_pubtator/CDR_TestSet.PubTator.txt"), &[]);
     assert!(printed.contains("500 documents, 9809 mentions"), "{printed}");
     let cdr = store.read("cdr", "test").unwrap();
     assert_eq!(CorpusStatistics::of(&cdr).mentions, counts(&[("Chemical", 5385), ("Disease", 4424)]));

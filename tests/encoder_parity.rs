@@ -31,10 +31,8 @@ fn last_hidden_states_match_transformers() {
     let dir = common::encoder_dir();
     let files = EncoderFiles::locate(&dir).expect("default encoder (run scripts/setup.sh)");
     let tokenizer = SubwordTokenizer::from_file(&files.tokenizer).unwrap();
-    let words: Vec<Vec<&str>> = SENTENCES
-        .iter()
-        .map(|s| SegmentedDocument::segment(s).words.into_iter().map(|r| &s[r]).collect())
-        .collect();
+    let words: Vec<Vec<&str>> =
+        SENTENCES.iter().map(|s| SegmentedDocument::segment(s).words.into_iter().map(|r| &s[r]).collect()).collect();
     let pieces: Vec<Vec<Vec<u32>>> = words.iter().map(|w| tokenizer.word_pieces(w).unwrap()).collect();
     let refs: Vec<&[Vec<u32>]> = pieces.iter().map(Vec::as_slice).collect();
     let pooling = WordPooling { cls: tokenizer.cls(), sep: tokenizer.sep(), pad: tokenizer.pad() };
@@ -148,7 +146,7 @@ fn bf16_compute_on_fp32_weights_gives_fp32_gradients_close_to_fp32() {
     assert_eq!(grad16.kind(), Kind::Float, "fp32 gradients");
     let output_error = (&out16 - &out32).abs().max().double_value(&[]) / out32.abs().max().double_value(&[]);
     assert!(output_error < 0.05, "bf16 output differs by {output_error} (relative to the largest value)");
-    let cosine = (&grad16 * &grad32).sum(Kind::Double).double_value(&[])
-        / (grad16.norm().double_value(&[]) * grad32.norm().double_value(&[]));
+    let cosine =
+        (&grad16 * &grad32).sum(Kind::Double).double_value(&[]) / (grad16.norm().double_value(&[]) * grad32.norm().double_value(&[]));
     assert!(cosine > 0.98, "bf16 and fp32 gradients point {cosine} apart (cosine)");
 }

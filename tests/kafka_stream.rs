@@ -41,8 +41,7 @@ fn unique(name: &str) -> String {
 }
 
 fn create_topics(brokers: &str, topics: &[&str], partitions: i32) {
-    let admin: AdminClient<DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", brokers).create().expect("admin client");
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new().set("bootstrap.servers", brokers).create().expect("admin client");
     let new: Vec<NewTopic> = topics.iter().map(|t| NewTopic::new(t, partitions, TopicReplication::Fixed(1))).collect();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let results = runtime.block_on(admin.create_topics(&new, &AdminOptions::new())).expect("create topics");
@@ -335,8 +334,7 @@ fn json_messages_come_out_enriched_and_a_graceful_stop_commits_them() {
 
     // The graceful stop committed every offset: the group's committed offsets are the partitions' ends,
     // and a restarted stage in the same group produces nothing new.
-    let consumer: BaseConsumer =
-        ClientConfig::new().set("bootstrap.servers", &brokers).set("group.id", &group).create().expect("consumer");
+    let consumer: BaseConsumer = ClientConfig::new().set("bootstrap.servers", &brokers).set("group.id", &group).create().expect("consumer");
     let mut list = TopicPartitionList::new();
     for p in 0..3 {
         list.add_partition(&input, p);
@@ -372,7 +370,11 @@ fn malformed_messages_go_to_the_dead_letter_topic_and_the_valid_ones_around_them
     let good = texts(bad.len() + 1);
     let mut inputs = Vec::new();
     for (i, text) in good.iter().enumerate() {
-        inputs.push(Input { key: format!("good-{i}"), partition: 0, payload: Some(serde_json::to_vec(&json!({"abstract": text})).unwrap()) });
+        inputs.push(Input {
+            key: format!("good-{i}"),
+            partition: 0,
+            payload: Some(serde_json::to_vec(&json!({"abstract": text})).unwrap()),
+        });
         if let Some((kind, payload)) = bad.get(i) {
             inputs.push(Input { key: kind.to_string(), partition: 0, payload: payload.clone() });
         }
@@ -424,7 +426,10 @@ fn sigkill_at_random_points_loses_no_input_offset() {
         kills.push(outputs);
     }
     let produced_before = consume_all(&brokers, &output, 0, Duration::from_secs(1), Duration::from_secs(10)).len();
-    assert!(produced_before > 0 && produced_before < inputs.len(), "{produced_before} outputs: the kills were not in the middle of the work");
+    assert!(
+        produced_before > 0 && produced_before < inputs.len(),
+        "{produced_before} outputs: the kills were not in the middle of the work"
+    );
     let stage = Stage::start(&brokers, &group, (&input, &output, &dead), &member);
     let deadline = Instant::now() + Duration::from_secs(180);
     let mut outputs;

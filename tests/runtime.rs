@@ -32,8 +32,7 @@ fn entity_text_is_the_slice_at_its_character_offsets_for_every_pubmed_abstract()
     let mut texts: Vec<String> = abstracts.iter().map(|(_, t)| t.clone()).collect();
     texts.push("Treatment with α-aspirin 🧬 reduced fever. Müller cells received insulin and β-heparin daily.".into());
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let annotated: Vec<Vec<sru_ner::Entity>> =
-        refs.chunks(64).flat_map(|chunk| runtime.annotate(chunk).unwrap()).collect();
+    let annotated: Vec<Vec<sru_ner::Entity>> = refs.chunks(64).flat_map(|chunk| runtime.annotate(chunk).unwrap()).collect();
     assert_eq!(annotated.len(), refs.len());
     let mut n_entities = 0;
     for (text, entities) in refs.iter().zip(&annotated) {

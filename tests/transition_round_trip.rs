@@ -8,10 +8,7 @@ fn vocabulary(n_types: usize) -> ActionVocabulary {
 
 /// Gold timesteps as probability rows: 1 for gold actions, 0 elsewhere.
 fn as_probabilities(timesteps: &[Timestep], n_actions: usize) -> Vec<Vec<f32>> {
-    timesteps
-        .iter()
-        .map(|step| (0..n_actions).map(|a| if step.contains(&a) { 1.0 } else { 0.0 }).collect())
-        .collect()
+    timesteps.iter().map(|step| (0..n_actions).map(|a| if step.contains(&a) { 1.0 } else { 0.0 }).collect()).collect()
 }
 
 fn round_trip(spans: &[WordSpan], n_words: usize, n_types: usize) -> Vec<WordSpan> {
@@ -54,8 +51,7 @@ fn laminar_per_type(candidates: Vec<(usize, usize, usize)>) -> Vec<WordSpan> {
 fn nested_span_sets() -> impl Strategy<Value = (usize, usize, Vec<WordSpan>)> {
     (1usize..40, 1usize..5).prop_flat_map(|(n_words, n_types)| {
         let candidate = (0..n_words).prop_flat_map(move |start| (Just(start), 1..=n_words - start, 0..n_types));
-        prop::collection::vec(candidate, 0..25)
-            .prop_map(move |c| (n_words, n_types, laminar_per_type(c)))
+        prop::collection::vec(candidate, 0..25).prop_map(move |c| (n_words, n_types, laminar_per_type(c)))
     })
 }
 
@@ -116,9 +112,7 @@ fn duplicate_spans_are_kept_once() {
 fn gold_sequence_matches_model_md_example() {
     // "IL-2 gene expression": DNA over words 0..2 containing protein 0..1.
     let vocabulary = ActionVocabulary::new(vec!["DNA".into(), "protein".into()]);
-    let timesteps = TransitionOracle::new(&vocabulary)
-        .timesteps(&[span(0, 2, 0), span(0, 1, 1)], 3)
-        .unwrap();
+    let timesteps = TransitionOracle::new(&vocabulary).timesteps(&[span(0, 2, 0), span(0, 1, 1)], 3).unwrap();
     // TR(DNA)=2, RE(DNA)=3, TR(protein)=4, RE(protein)=5.
     assert_eq!(timesteps, vec![vec![2, 4], vec![1], vec![5], vec![1], vec![3], vec![1], vec![0]]);
 }

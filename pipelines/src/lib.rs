@@ -6,7 +6,7 @@
 //! - [`stream`]: Kafka in, Kafka out: enriched messages, dead letters, at-least-once or exactly-once.
 
 pub mod bulk;
-pub mod stream;
 mod error;
+pub mod stream;
 
 pub use error::{PipelineError, Result};

@@ -36,9 +36,8 @@ pub fn span_fields() -> Fields {
 /// | spans | List<Struct<start_word, end_word, start, end, label>> | gold mentions, possibly nested |
 /// | types | List<Utf8> | the type set the corpus annotates (types it never labels are not negatives) |
 pub fn corpus_schema() -> Arc<Schema> {
-    let list_of = |name: &str, fields: Fields| {
-        Field::new(name, DataType::List(Arc::new(Field::new("item", DataType::Struct(fields), false))), false)
-    };
+    let list_of =
+        |name: &str, fields: Fields| Field::new(name, DataType::List(Arc::new(Field::new("item", DataType::Struct(fields), false))), false);
     Arc::new(Schema::new(vec![
         Field::new("corpus", DataType::Utf8, false),
         Field::new("split", DataType::Utf8, false),

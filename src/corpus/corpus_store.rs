@@ -96,8 +96,7 @@ impl CorpusStore {
             let reader = ParquetRecordBatchReaderBuilder::try_new(file).and_then(|b| b.build()).map_err(parquet_error(&part))?;
             for batch in reader {
                 let batch = batch.map_err(|e| SruNerError::Store { path: part.clone(), reason: e.to_string() })?;
-                from_record_batch(&batch, &mut sentences)
-                    .map_err(|reason| SruNerError::Store { path: part.clone(), reason })?;
+                from_record_batch(&batch, &mut sentences).map_err(|reason| SruNerError::Store { path: part.clone(), reason })?;
             }
         }
         Ok(sentences)

@@ -17,7 +17,11 @@ pub fn read_iob(path: &Path) -> Result<Vec<CorpusSentence>> {
     let mut n_docstart = 0;
     let mut words: Vec<String> = Vec::new();
     let mut tags: Vec<(usize, String)> = Vec::new();
-    let flush = |words: &mut Vec<String>, tags: &mut Vec<(usize, String)>, document: &Option<String>, out: &mut Vec<CorpusSentence>| -> Result<()> {
+    let flush = |words: &mut Vec<String>,
+                 tags: &mut Vec<(usize, String)>,
+                 document: &Option<String>,
+                 out: &mut Vec<CorpusSentence>|
+     -> Result<()> {
         if !words.is_empty() {
             let spans = spans_from_tags(path, tags)?;
             let mut sentence = CorpusSentence::from_words(words, spans);

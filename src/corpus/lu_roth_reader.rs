@@ -58,7 +58,8 @@ mod tests {
     fn reads_nested_mentions_and_names_bad_lines() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.data");
-        std::fs::write(&path, "IL - 2 gene expression\nNN HYPH CD NN NN\n0,3 G#protein|0,4 G#DNA\n\nNo mentions here\nDT NNS RB\n\n\n").unwrap();
+        std::fs::write(&path, "IL - 2 gene expression\nNN HYPH CD NN NN\n0,3 G#protein|0,4 G#DNA\n\nNo mentions here\nDT NNS RB\n\n\n")
+            .unwrap();
         let sentences = read_lu_roth(&path).unwrap();
         assert_eq!(sentences.len(), 2);
         assert_eq!(sentences[0].text, "IL - 2 gene expression");

@@ -59,9 +59,7 @@ pub fn read_pubtator(path: &Path) -> Result<(Vec<CorpusSentence>, PubtatorReadRe
         let Some((pmid, text, mentions)) = document.as_mut() else {
             return Err(malformed(line_no, "a mention line before any |t| title line".into()));
         };
-        let parsed = (columns.len() >= 5)
-            .then(|| Some((columns[1].parse::<usize>().ok()?, columns[2].parse::<usize>().ok()?)))
-            .flatten();
+        let parsed = (columns.len() >= 5).then(|| Some((columns[1].parse::<usize>().ok()?, columns[2].parse::<usize>().ok()?))).flatten();
         let Some((start, end)) = parsed.filter(|(s, e)| s < e) else {
             return Err(malformed(line_no, format!("expected PMID<TAB>start<TAB>end<TAB>text<TAB>type, got {line:?}")));
         };

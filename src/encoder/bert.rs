@@ -51,8 +51,7 @@ impl BertConfig {
     /// Reads and checks a `config.json`.
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = read_to_string(path)?;
-        let config: Self =
-            serde_json::from_str(&text).map_err(|source| SruNerError::Json { path: path.to_path_buf(), source })?;
+        let config: Self = serde_json::from_str(&text).map_err(|source| SruNerError::Json { path: path.to_path_buf(), source })?;
         let unsupported = |reason: String| SruNerError::Encoder { path: path.to_path_buf(), reason };
         if !matches!(config.hidden_act.as_str(), "gelu" | "gelu_new" | "gelu_pytorch_tanh" | "relu") {
             return Err(unsupported(format!("unsupported hidden_act {:?}", config.hidden_act)));
@@ -208,9 +207,7 @@ pub struct BertEncoder {
 impl BertEncoder {
     /// Builds the encoder's variables under `p` with the HF names (`embeddings.*`, `encoder.layer.N.*`).
     pub fn new(p: nn::Path, config: &BertConfig) -> Self {
-        let layers = (0..config.num_hidden_layers)
-            .map(|i| BertLayer::new(&p / "encoder" / "layer" / i, config))
-            .collect();
+        let layers = (0..config.num_hidden_layers).map(|i| BertLayer::new(&p / "encoder" / "layer" / i, config)).collect();
         Self { embeddings: BertEmbeddings::new(&p / "embeddings", config), layers, config: config.clone() }
     }
 
@@ -230,9 +227,7 @@ impl BertEncoder {
     /// precision: bf16 matrix products, fp32 master weights and fp32 gradients.
     pub fn forward_in(&self, input_ids: &Tensor, attention_mask: &Tensor, kind: Kind, train: bool) -> Tensor {
         let mut xs = self.embeddings.forward_t(input_ids, kind, train);
-        let bias = (attention_mask.to_kind(xs.kind()).ones_like() - attention_mask.to_kind(xs.kind()))
-            .unsqueeze(1)
-            .unsqueeze(1)
+        let bias = (attention_mask.to_kind(xs.kind()).ones_like() - attention_mask.to_kind(xs.kind())).unsqueeze(1).unsqueeze(1)
             * f64::from(f32::MIN);
         for layer in &self.layers {
             xs = layer.forward_t(&xs, &bias, train);
@@ -249,10 +244,8 @@ pub fn load_hf_weights(vs: &nn::VarStore, path: &Path, prefix: &str) -> Result<(
     let mut variables = vs.variables();
     variables.retain(|name, _| name.starts_with(prefix));
     let mut missing: Vec<&String> = Vec::new();
-    let by_name: std::collections::HashMap<String, &Tensor> = tensors
-        .iter()
-        .map(|(name, t)| (name.strip_prefix("bert.").unwrap_or(name).to_string(), t))
-        .collect();
+    let by_name: std::collections::HashMap<String, &Tensor> =
+        tensors.iter().map(|(name, t)| (name.strip_prefix("bert.").unwrap_or(name).to_string(), t)).collect();
     tch::no_grad(|| -> Result<()> {
         for (name, variable) in variables.iter_mut() {
             let key = &name[prefix.len()..];

@@ -26,10 +26,7 @@ impl SubwordTokenizer {
         tokenizer.with_truncation(None).map_err(|e| fail(&e))?;
         tokenizer.with_padding(None);
         let id = |names: &[&str]| {
-            names
-                .iter()
-                .find_map(|n| tokenizer.token_to_id(n))
-                .ok_or_else(|| fail(&format!("no special token among {names:?}")))
+            names.iter().find_map(|n| tokenizer.token_to_id(n)).ok_or_else(|| fail(&format!("no special token among {names:?}")))
         };
         let (cls, sep, unk, pad) = (id(&["[CLS]", "<s>"])?, id(&["[SEP]", "</s>"])?, id(&["[UNK]", "<unk>"])?, id(&["[PAD]", "<pad>"])?);
         Ok(Self { tokenizer, cls, sep, unk, pad })

@@ -113,9 +113,8 @@ mod tests {
         let hidden = Tensor::randn([2, 6, 4], (Kind::Float, Device::Cpu));
         let s = batch.pool(&hidden);
         assert_eq!(s.size(), [2, 4, 4]);
-        let expect = |b: i64, tokens: &[i64]| {
-            Tensor::stack(&tokens.iter().map(|&t| hidden.get(b).get(t)).collect::<Vec<_>>(), 0).amax([0], false)
-        };
+        let expect =
+            |b: i64, tokens: &[i64]| Tensor::stack(&tokens.iter().map(|&t| hidden.get(b).get(t)).collect::<Vec<_>>(), 0).amax([0], false);
         let close = |x: Tensor, y: Tensor| (x - y).abs().max().double_value(&[]) < 1e-7;
         assert!(close(s.get(0).get(0), expect(0, &[0])), "CLS");
         assert!(close(s.get(0).get(1), expect(0, &[1, 2, 3])), "word of three pieces");

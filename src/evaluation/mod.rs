@@ -36,7 +36,12 @@ pub fn predict_spans(model: &SruNerModel, sentences: &[CorpusSentence], options:
 }
 
 /// Predicts and scores `sentences` (one corpus split) in the given mode.
-pub fn evaluate(model: &SruNerModel, sentences: &[CorpusSentence], mode: EvaluationMode, options: &RuntimeOptions) -> crate::Result<EvaluationReport> {
+pub fn evaluate(
+    model: &SruNerModel,
+    sentences: &[CorpusSentence],
+    mode: EvaluationMode,
+    options: &RuntimeOptions,
+) -> crate::Result<EvaluationReport> {
     let predictions = predict_spans(model, sentences, options)?;
     Ok(EvaluationReport::score(sentences, &predictions, model.vocabulary().types(), mode))
 }

@@ -25,7 +25,11 @@ impl SpanScores {
     /// Harmonic mean of precision and recall.
     pub fn f1(&self) -> f64 {
         let (p, r) = (self.precision(), self.recall());
-        if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
     }
     fn add(&mut self, other: SpanScores) {
         self.tp += other.tp;
@@ -39,7 +43,11 @@ impl SpanScores {
 }
 
 fn ratio(a: usize, b: usize) -> f64 {
-    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
 }
 
 /// How predicted types that the corpus does not annotate are treated.
@@ -86,10 +94,8 @@ impl EvaluationReport {
         };
         for (sentence, predicted) in sentences.iter().zip(predictions) {
             let gold: HashSet<&LabeledSpan> = sentence.spans.iter().filter(|s| !unknown.contains(&s.label)).collect();
-            let kept: HashSet<&LabeledSpan> = predicted
-                .iter()
-                .filter(|p| mode == EvaluationMode::Merged || sentence.types.contains(&p.label))
-                .collect();
+            let kept: HashSet<&LabeledSpan> =
+                predicted.iter().filter(|p| mode == EvaluationMode::Merged || sentence.types.contains(&p.label)).collect();
             let inside_gold = |span: &LabeledSpan| is_nested(span, &sentence.spans);
             for p in &kept {
                 let hit = gold.contains(p);
@@ -135,11 +141,15 @@ mod tests {
 
     #[test]
     fn strict_match_modes_nested_and_unknown_types() {
-        let mut sentence = CorpusSentence::from_words(&["a".into(), "b".into(), "c".into(), "d".into()], vec![span(0, 3, "DNA"), span(0, 1, "protein"), span(3, 4, "RNA")]);
+        let mut sentence = CorpusSentence::from_words(
+            &["a".into(), "b".into(), "c".into(), "d".into()],
+            vec![span(0, 3, "DNA"), span(0, 1, "protein"), span(3, 4, "RNA")],
+        );
         sentence.types = vec!["DNA".into(), "protein".into(), "RNA".into()];
         let predicted = vec![span(0, 3, "DNA"), span(0, 1, "DNA"), span(1, 2, "Chemical")];
         let model_types: Vec<String> = ["DNA", "protein", "Chemical"].iter().map(|s| s.to_string()).collect();
-        let disjoint = EvaluationReport::score(std::slice::from_ref(&sentence), &[predicted.clone()], &model_types, EvaluationMode::Disjoint);
+        let disjoint =
+            EvaluationReport::score(std::slice::from_ref(&sentence), &[predicted.clone()], &model_types, EvaluationMode::Disjoint);
         // RNA is unknown to the model: not scored. Chemical is not a corpus type: dropped.
         assert_eq!(disjoint.unknown_types, ["RNA"]);
         assert_eq!(disjoint.micro, SpanScores { tp: 1, fp: 1, fn_: 1 });

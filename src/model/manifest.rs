@@ -7,8 +7,7 @@ use crate::error::{read_to_string, Result, SruNerError};
 use crate::network::HeadConfig;
 
 /// The 8 shared types of the paper's multi-task set (BC2GM, BC5CDR, JNLPBA, Linnaeus, NCBI-disease).
-pub const DEFAULT_TYPES: &[&str] =
-    &["Chemical", "Disease", "Gene_or_protein", "Species", "DNA", "RNA", "Cell_Line", "Cell_Type"];
+pub const DEFAULT_TYPES: &[&str] = &["Chemical", "Disease", "Gene_or_protein", "Species", "DNA", "RNA", "Cell_Line", "Cell_Type"];
 
 /// Which encoder a model directory builds on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

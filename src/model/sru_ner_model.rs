@@ -4,10 +4,10 @@ use std::time::{Duration, Instant};
 use tch::{nn, Device, Kind, Tensor};
 
 use super::{EncoderReference, ModelManifest};
+use crate::corpus::CorpusSentence;
 use crate::encoder::{load_hf_weights, BertConfig, BertEncoder, EncoderFiles, SubwordTokenizer, WordPooling, WordPoolingBatch};
 use crate::error::{Result, SruNerError, TorchContext};
 use crate::network::{HeadConfig, SruParser};
-use crate::corpus::CorpusSentence;
 use crate::transition::{ActionVocabulary, DecodedSpan, SpanDecoder, Timestep, TransitionOracle, WordSpan};
 
 /// Sentences longer than this many word pieces are split (model.md §3), or fewer if the encoder's

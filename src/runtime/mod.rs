@@ -254,15 +254,14 @@ fn serve(model: &SruNerModel, jobs: &Receiver<Job>, options: &RuntimeOptions, ti
             }
         }
         let all: Vec<&[Vec<u32>]> = pending.iter().flat_map(|j| j.sentences.iter().map(Vec::as_slice)).collect();
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| annotate_sentences(model, &all, options, timings)))
-            .map_err(|panic| {
-                let message = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_else(|| "unknown panic".into());
-                AnnotateError::Model(message)
-            });
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| annotate_sentences(model, &all, options, timings))).map_err(|panic| {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            AnnotateError::Model(message)
+        });
         match result {
             Ok(mut spans) => {
                 for job in pending.into_iter().rev() {

@@ -40,5 +40,4 @@ impl StageTimings {
     pub fn get(&self, stage: Stage) -> Duration {
         Duration::from_nanos(self.nanos[stage as usize].load(Ordering::Relaxed))
     }
-
 }

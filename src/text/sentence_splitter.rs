@@ -12,9 +12,8 @@ pub struct SentenceSplitter;
 
 /// Words that are followed by a full stop without ending a sentence.
 pub const ABBREVIATIONS: &[&str] = &[
-    "al", "approx", "ca", "cf", "Co", "Corp", "Dr", "Drs", "Eq", "Eqs", "et", "etc", "Fig", "Figs", "Inc",
-    "Jr", "Ltd", "Mr", "Mrs", "Ms", "No", "Nos", "Prof", "Ref", "Refs", "resp", "Sr", "St", "Suppl", "vs",
-    "Vol", "wt",
+    "al", "approx", "ca", "cf", "Co", "Corp", "Dr", "Drs", "Eq", "Eqs", "et", "etc", "Fig", "Figs", "Inc", "Jr", "Ltd", "Mr", "Mrs", "Ms",
+    "No", "Nos", "Prof", "Ref", "Refs", "resp", "Sr", "St", "Suppl", "vs", "Vol", "wt",
 ];
 
 impl SentenceSplitter {
@@ -62,9 +61,7 @@ impl SentenceSplitter {
 }
 
 fn starts_like_sentence(word: &str) -> bool {
-    word.chars()
-        .next()
-        .is_some_and(|c| c.is_uppercase() || c.is_numeric() || matches!(c, '(' | '[' | '"' | '\'' | '“'))
+    word.chars().next().is_some_and(|c| c.is_uppercase() || c.is_numeric() || matches!(c, '(' | '[' | '"' | '\'' | '“'))
 }
 
 fn is_closing(word: &str) -> bool {
@@ -81,10 +78,7 @@ mod tests {
 
     fn sentences(text: &str) -> Vec<String> {
         let doc = SegmentedDocument::segment(text);
-        doc.sentences
-            .iter()
-            .map(|s| text[doc.words[s.start].start..doc.words[s.end - 1].end].to_string())
-            .collect()
+        doc.sentences.iter().map(|s| text[doc.words[s.start].start..doc.words[s.end - 1].end].to_string()).collect()
     }
 
     #[test]

@@ -16,5 +16,5 @@ mod register_sru_ner;
 mod sru_ner_udf;
 
 pub use register_sru_ner::register_sru_ner;
-pub use sru_ner_udf::SruNerUdf;
 pub use sru_ner_schemas::Annotator;
+pub use sru_ner_udf::SruNerUdf;

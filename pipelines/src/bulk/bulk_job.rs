@@ -10,7 +10,7 @@ use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, Parq
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
-use sru_ner_schemas::{annotate_column, entity_list_type, AnnotateError, AnnotateColumnError, Annotator};
+use sru_ner_schemas::{annotate_column, entity_list_type, AnnotateColumnError, AnnotateError, Annotator};
 
 use super::input_files::resolve_inputs;
 use super::job_manifest::{InputRecord, JobIdentity, JobManifest, PartRecord, MANIFEST_FILE};
@@ -259,7 +259,11 @@ fn read_input_metadata(inputs: &[PathBuf], options: &BulkOptions) -> Result<(Sch
         let column_names = || schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>().join(", ");
         match schema.field_with_name(&options.text_column) {
             Err(_) => {
-                return Err(PipelineError::MissingTextColumn { path: path.clone(), column: options.text_column.clone(), available: column_names() })
+                return Err(PipelineError::MissingTextColumn {
+                    path: path.clone(),
+                    column: options.text_column.clone(),
+                    available: column_names(),
+                })
             }
             Ok(field) if !matches!(field.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => {
                 return Err(PipelineError::TextColumnType {
@@ -276,7 +280,8 @@ fn read_input_metadata(inputs: &[PathBuf], options: &BulkOptions) -> Result<(Sch
         match &first {
             None => first = Some((Arc::clone(&schema), path)),
             Some((expected, first_path)) if expected.fields() != schema.fields() => {
-                let describe = |s: &Schema| s.fields().iter().map(|f| format!("{}: {}", f.name(), f.data_type())).collect::<Vec<_>>().join(", ");
+                let describe =
+                    |s: &Schema| s.fields().iter().map(|f| format!("{}: {}", f.name(), f.data_type())).collect::<Vec<_>>().join(", ");
                 return Err(PipelineError::SchemaMismatch {
                     path: path.clone(),
                     first: first_path.to_path_buf(),
@@ -286,7 +291,11 @@ fn read_input_metadata(inputs: &[PathBuf], options: &BulkOptions) -> Result<(Sch
             }
             Some(_) => {}
         }
-        records.push(InputRecord { path: path.display().to_string(), bytes, rows: metadata.metadata().row_groups().iter().map(|g| g.num_rows() as u64).sum() });
+        records.push(InputRecord {
+            path: path.display().to_string(),
+            bytes,
+            rows: metadata.metadata().row_groups().iter().map(|g| g.num_rows() as u64).sum(),
+        });
         reader_metadata.push(metadata);
     }
     let (schema, _) = first.expect("resolve_inputs returns at least one file");
@@ -320,9 +329,11 @@ fn claim_output_folder(output: &Path, identity: JobIdentity) -> Result<JobManife
             foreign.sort();
             Err(PipelineError::OutputInUse {
                 path: output.to_path_buf(),
-                reason: format!("it is not empty and has no {MANIFEST_FILE} (found {}); give an empty or new folder", foreign[..foreign.len().min(3)].join(", ")),
+                reason: format!(
+                    "it is not empty and has no {MANIFEST_FILE} (found {}); give an empty or new folder",
+                    foreign[..foreign.len().min(3)].join(", ")
+                ),
             })
         }
     }
 }
-

@@ -14,16 +14,12 @@ pub fn resolve_inputs(input: &str, exclude: &Path) -> Result<Vec<PathBuf>> {
     } else {
         input.to_string()
     };
-    let entries = glob::glob(&pattern)
-        .map_err(|e| PipelineError::BadGlob { pattern: input.to_string(), reason: e.to_string() })?;
+    let entries = glob::glob(&pattern).map_err(|e| PipelineError::BadGlob { pattern: input.to_string(), reason: e.to_string() })?;
     let exclude = exclude.canonicalize().ok();
     let mut files = Vec::new();
     for entry in entries {
         let file = entry.map_err(|e| PipelineError::Io { path: e.path().to_path_buf(), source: e.into() })?;
-        let hidden = file
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_none_or(|n| n.starts_with('.') || n.starts_with('_'));
+        let hidden = file.file_name().and_then(|n| n.to_str()).is_none_or(|n| n.starts_with('.') || n.starts_with('_'));
         let excluded = exclude.as_ref().is_some_and(|out| file.canonicalize().is_ok_and(|f| f.starts_with(out)));
         if file.is_file() && !hidden && !excluded {
             files.push(file);

@@ -103,7 +103,10 @@ impl JobManifest {
         if mine.inputs != job.inputs {
             let first = mine.inputs.iter().zip(&job.inputs).find(|(a, b)| a != b);
             return Some(match first {
-                Some((was, now)) => format!("input {} was {} bytes, {} rows; now {} {} bytes, {} rows", was.path, was.bytes, was.rows, now.path, now.bytes, now.rows),
+                Some((was, now)) => format!(
+                    "input {} was {} bytes, {} rows; now {} {} bytes, {} rows",
+                    was.path, was.bytes, was.rows, now.path, now.bytes, now.rows
+                ),
                 None => format!("it was written from {} input files, this run has {}", mine.inputs.len(), job.inputs.len()),
             });
         }

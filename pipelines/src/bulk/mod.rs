@@ -8,9 +8,9 @@
 //! committed part; a rerun with the same arguments skips committed parts and redoes the rest, so no row is
 //! lost or duplicated whenever the job was killed.
 
+mod bulk_job;
 mod input_files;
 mod job_manifest;
-mod bulk_job;
 
 pub use bulk_job::{BulkJob, BulkOptions, BulkSummary};
 pub use input_files::resolve_inputs;

@@ -83,9 +83,7 @@ pub fn decode_message(payload: Option<&[u8]>, config: &StreamConfig) -> Result<D
                 None => return Err(DeadLetterReason::MissingTextField(config.text_field.clone())),
                 Some(Value::Null) => None,
                 Some(Value::String(text)) => Some(text.clone()),
-                Some(other) => {
-                    return Err(DeadLetterReason::TextNotAString { field: config.text_field.clone(), found: json_kind(other) })
-                }
+                Some(other) => return Err(DeadLetterReason::TextNotAString { field: config.text_field.clone(), found: json_kind(other) }),
             };
             let fields = if config.copy_fields.is_empty() {
                 object

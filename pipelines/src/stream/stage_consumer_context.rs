@@ -79,8 +79,7 @@ pub fn partitions_of(list: &TopicPartitionList) -> Vec<TopicPartition> {
 pub fn offset_list(offsets: &[(TopicPartition, i64)]) -> TopicPartitionList {
     let mut list = TopicPartitionList::with_capacity(offsets.len());
     for ((topic, partition), offset) in offsets {
-        list.add_partition_offset(topic, *partition, rdkafka::Offset::Offset(*offset))
-            .expect("a fresh list accepts any partition");
+        list.add_partition_offset(topic, *partition, rdkafka::Offset::Offset(*offset)).expect("a fresh list accepts any partition");
     }
     list
 }

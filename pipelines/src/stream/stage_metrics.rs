@@ -108,8 +108,8 @@ pub struct MetricsEndpoint {
 impl MetricsEndpoint {
     /// Listens on `address` and serves until dropped.
     pub fn start(address: &str, metrics: Arc<StageMetrics>) -> Result<Self> {
-        let server = tiny_http::Server::http(address)
-            .map_err(|e| PipelineError::StreamConfig(format!("metrics endpoint {address}: {e}")))?;
+        let server =
+            tiny_http::Server::http(address).map_err(|e| PipelineError::StreamConfig(format!("metrics endpoint {address}: {e}")))?;
         let address = server
             .server_addr()
             .to_ip()

@@ -189,10 +189,10 @@ pub async fn run_stream_stage(
             if !exactly_once {
                 let offsets = shared.ledger.offsets_to_commit(None);
                 if !offsets.is_empty() {
-                    shared.consumer.commit(&offset_list(&offsets), CommitMode::Sync).map_err(|source| PipelineError::Kafka {
-                        context: "committing the final offsets".into(),
-                        source,
-                    })?;
+                    shared
+                        .consumer
+                        .commit(&offset_list(&offsets), CommitMode::Sync)
+                        .map_err(|source| PipelineError::Kafka { context: "committing the final offsets".into(), source })?;
                 }
             }
             Ok::<(), PipelineError>(())
@@ -243,9 +243,8 @@ fn create_consumer(config: &StreamConfig, ledger: Arc<OffsetLedger>, metrics: Ar
         commits_offsets: config.delivery == DeliveryGuarantee::AtLeastOnce,
         drain_timeout: Duration::from_secs(config.drain_timeout_secs),
     };
-    let consumer: StageConsumer = client
-        .create_with_context(context)
-        .map_err(|source| PipelineError::Kafka { context: "creating the consumer".into(), source })?;
+    let consumer: StageConsumer =
+        client.create_with_context(context).map_err(|source| PipelineError::Kafka { context: "creating the consumer".into(), source })?;
     let topics: Vec<&str> = config.input_topics.iter().map(String::as_str).collect();
     consumer
         .subscribe(&topics)
@@ -320,8 +319,7 @@ fn run_intake(
                     key: message.key().map(<[u8]>::to_vec),
                     headers: message.headers().map(|h| h.detach()),
                     received: Instant::now(),
-                    content: decode_message(message.payload(), config)
-                        .map_err(|reason| (reason, message.payload().map(<[u8]>::to_vec))),
+                    content: decode_message(message.payload(), config).map_err(|reason| (reason, message.payload().map(<[u8]>::to_vec))),
                 };
                 if channel.send(envelope).is_err() {
                     sender = None;
@@ -400,10 +398,7 @@ async fn collect_batch(shared: &StageShared, receiver: &mut UnboundedReceiver<En
 /// If the model fails on the batch, each text is retried alone, and those that fail again become dead
 /// letters.
 async fn enrich_batch(shared: Arc<StageShared>, batch: Vec<Envelope>) -> Result<Vec<OutgoingRecord>> {
-    let texts: Vec<String> = batch
-        .iter()
-        .filter_map(|e| e.content.as_ref().ok().and_then(|m| m.text.clone()))
-        .collect();
+    let texts: Vec<String> = batch.iter().filter_map(|e| e.content.as_ref().ok().and_then(|m| m.text.clone())).collect();
     let annotator = shared.annotator.clone();
     let annotated: Vec<std::result::Result<Vec<Entity>, String>> = tokio::task::spawn_blocking(move || {
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
@@ -565,10 +560,7 @@ async fn commit_in_transaction(shared: &Arc<StageShared>, records: Vec<OutgoingR
             delivered.push(record);
         }
         let offsets: Vec<_> = next_offsets.into_iter().collect();
-        let group = shared
-            .consumer
-            .group_metadata()
-            .ok_or_else(|| PipelineError::Stream("the consumer has no group metadata".into()))?;
+        let group = shared.consumer.group_metadata().ok_or_else(|| PipelineError::Stream("the consumer has no group metadata".into()))?;
         let producer = shared.producer.clone();
         blocking(move || {
             producer.send_offsets_to_transaction(&offset_list(&offsets), &group, Duration::from_secs(30))?;

@@ -101,8 +101,7 @@ pub fn run(args: AnnotateArgs) -> Result<ExitCode> {
     let mut out = BufWriter::new(std::io::stdout().lock());
     let (mut n_entities, mut failures) = (0usize, Vec::new());
     let chunk_size = args.batch_lines.max(1);
-    let chunks: Vec<(usize, &[Document])> =
-        documents.chunks(chunk_size).enumerate().map(|(i, c)| (i * chunk_size, c)).collect();
+    let chunks: Vec<(usize, &[Document])> = documents.chunks(chunk_size).enumerate().map(|(i, c)| (i * chunk_size, c)).collect();
     // Two callers keep the model busy: one prepares (splits, tokenises) while the other's batch runs.
     let (work_tx, work_rx) = crossbeam_channel::unbounded();
     for chunk in &chunks {

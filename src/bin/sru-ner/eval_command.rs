@@ -81,7 +81,15 @@ pub fn run(args: EvalArgs) -> Result<()> {
     }
     println!("{} {}/{} ({} sentences, {:?} mode)", model.manifest().model_id(), args.corpus, args.split, report.sentences, args.mode);
     let row = |name: &str, s: &sru_ner::evaluation::SpanScores| {
-        println!("  {name:<18} P {:6.2}  R {:6.2}  F1 {:6.2}  (tp {}, fp {}, fn {})", 100.0 * s.precision(), 100.0 * s.recall(), 100.0 * s.f1(), s.tp, s.fp, s.fn_)
+        println!(
+            "  {name:<18} P {:6.2}  R {:6.2}  F1 {:6.2}  (tp {}, fp {}, fn {})",
+            100.0 * s.precision(),
+            100.0 * s.recall(),
+            100.0 * s.f1(),
+            s.tp,
+            s.fp,
+            s.fn_
+        )
     };
     row("micro", &report.micro);
     for (t, s) in &report.per_type {

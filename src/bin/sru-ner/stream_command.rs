@@ -126,8 +126,7 @@ impl StreamArgs {
         set(&mut config.max_in_flight, &self.max_in_flight);
         set(&mut config.max_text_bytes, &self.max_text_bytes);
         if let Some(delivery) = &self.delivery {
-            config.delivery =
-                if delivery == "exactly-once" { DeliveryGuarantee::ExactlyOnce } else { DeliveryGuarantee::AtLeastOnce };
+            config.delivery = if delivery == "exactly-once" { DeliveryGuarantee::ExactlyOnce } else { DeliveryGuarantee::AtLeastOnce };
         }
         if self.transactional_id.is_some() {
             config.transactional_id = self.transactional_id.clone();
@@ -137,8 +136,7 @@ impl StreamArgs {
         set(&mut config.log_interval_secs, &self.log_interval_secs);
         set(&mut config.drain_timeout_secs, &self.drain_timeout_secs);
         for property in &self.kafka {
-            let (key, value) =
-                property.split_once('=').with_context(|| format!("--kafka {property:?}: expected KEY=VALUE"))?;
+            let (key, value) = property.split_once('=').with_context(|| format!("--kafka {property:?}: expected KEY=VALUE"))?;
             config.kafka.insert(key.trim().to_string(), value.to_string());
         }
         config.validate()?;
