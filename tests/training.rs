@@ -89,20 +89,9 @@ fn train_resume_and_evaluate_a_slice() {
     assert_eq!(manifest["trained_on"][0], "bc5cdr:train");
     let encoder_bytes = std::fs::metadata(model.join("encoder.safetensors")).unwrap().len();
     assert!(encoder_bytes < 25_000_000, "{encoder_bytes} bytes");
-    let output = sru_ner(&[
-        "eval",
-        "--device",
-        "cpu",
-        "--model",
-        model.to_str().unwrap(),
-        "--store",
-        store.to_str().unwrap(),
-        "--corpus",
-        "bc5cdr",
-        "--split",
-        "dev",
-        "--json",
-    ]);
+    let (model_arg, store_arg) = (model.to_str().unwrap(), store.to_str().unwrap());
+    let eval = ["eval", "--device", "cpu", "--model", model_arg, "--store", store_arg, "--corpus", "bc5cdr", "--split", "dev", "--json"];
+    let output = sru_ner(&eval);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     for key in ["precision", "recall", "f1"] {
         let v = report["micro"][key].as_f64().unwrap();
@@ -114,21 +103,7 @@ fn train_resume_and_evaluate_a_slice() {
     assert!(report["per_type"].is_object() && report["nested"].is_object());
 
     // The teacher-forced probe (issue 13) sees every gold mention's TR and RE once, and its counts nest.
-    let output = sru_ner(&[
-        "eval",
-        "--device",
-        "cpu",
-        "--model",
-        model.to_str().unwrap(),
-        "--store",
-        store.to_str().unwrap(),
-        "--corpus",
-        "bc5cdr",
-        "--split",
-        "dev",
-        "--json",
-        "--probe",
-    ]);
+    let output = sru_ner(&[&eval[..], &["--probe"]].concat());
     let probe: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(probe["sentences"], 16);
     assert_eq!(probe["all"]["gold"].as_u64().unwrap(), 2 * gold, "{probe}");
