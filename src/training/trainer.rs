@@ -69,7 +69,14 @@ struct Example {
     pieces: Vec<Vec<u32>>,
     gold: Vec<Timestep>,
     corpus: usize,
-    has_mention: bool,
+}
+
+impl Example {
+    /// Whether the sentence holds a gold mention the run trains on: some timestep opens a span (`TR`
+    /// and `RE` are the actions from 2 on).
+    fn has_mention(&self) -> bool {
+        self.gold.iter().flatten().any(|&action| action >= 2)
+    }
 }
 
 struct TrainingCorpus {
@@ -222,7 +229,7 @@ impl TrainingJob {
         let samplers = corpora
             .iter()
             .map(|corpus| {
-                let has_mention: Vec<bool> = corpus.examples.iter().map(|e| e.has_mention).collect();
+                let has_mention: Vec<bool> = corpus.examples.iter().map(Example::has_mention).collect();
                 SentenceSampler::new(&has_mention, config.empty_sentence_weight)
             })
             .collect();
@@ -393,7 +400,7 @@ fn prepare_corpora(model: &SruNerModel, loaded: Vec<(String, Vec<CorpusSentence>
         let mut skipped = 0;
         for (i, sentence) in train.iter().enumerate() {
             match model.gold_input(sentence, i)? {
-                Some((pieces, gold)) => examples.push(Example { pieces, gold, corpus: index, has_mention: !sentence.spans.is_empty() }),
+                Some((pieces, gold)) => examples.push(Example { pieces, gold, corpus: index }),
                 None => skipped += 1,
             }
         }

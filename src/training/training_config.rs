@@ -198,10 +198,10 @@ mod tests {
     use super::*;
 
     fn read(extra: &str) -> Result<TrainingConfig> {
-        let dir = tempfile::tempdir().map_err(|source| SruNerError::Io { path: "tempdir".into(), source })?;
+        let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("run.toml");
         let text = format!("name = \"n\"\nstore = \"s\"\noutput = \"o\"\n{extra}\n[[corpora]]\nname = \"c\"\n");
-        std::fs::write(&path, text).map_err(|source| SruNerError::Io { path: path.clone(), source })?;
+        std::fs::write(&path, text).unwrap();
         TrainingConfig::from_file(&path)
     }
 
