@@ -1,7 +1,7 @@
 use tch::nn::{self, Module};
 use tch::Tensor;
 
-use super::HeadConfig;
+use super::{HeadConfig, LinearInit};
 
 /// The action scorer, model.md §2 step 1: `u = W2 tanh(W1 dropout([S_w ; ctx]))`, W1: 2d → 2d,
 /// W2: 2d → |A| (the reference's `PredictionModel.mlp`).
@@ -16,9 +16,16 @@ impl ActionHead {
     /// Builds `w1` and `w2` under `p`.
     pub fn new(p: nn::Path, config: &HeadConfig) -> Self {
         let d2 = 2 * config.hidden_size;
+        let init = |fan_in: i64| match config.linear_init {
+            LinearInit::Kaiming => nn::LinearConfig::default(),
+            LinearInit::Torch => {
+                let bound = 1.0 / (fan_in as f64).sqrt();
+                nn::LinearConfig { ws_init: nn::Init::Uniform { lo: -bound, up: bound }, ..Default::default() }
+            }
+        };
         Self {
-            w1: nn::linear(&p / "w1", d2, d2, Default::default()),
-            w2: nn::linear(&p / "w2", d2, config.n_actions, Default::default()),
+            w1: nn::linear(&p / "w1", d2, d2, init(d2)),
+            w2: nn::linear(&p / "w2", d2, config.n_actions, init(d2)),
             dropout: config.dropout_features,
         }
     }
@@ -73,5 +80,29 @@ impl InferenceHead {
             Some(bias) => logits + bias,
             None => logits,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::{nn::VarStore, Device};
+
+    /// The largest |weight| of W1 and W2 as a multiple of 1/√fan_in.
+    fn widest_weight(linear_init: LinearInit) -> f64 {
+        let config = HeadConfig { linear_init, ..HeadConfig::new(64, 2) };
+        let store = VarStore::new(Device::Cpu);
+        let head = ActionHead::new(store.root(), &config);
+        let scale = (2.0 * 64.0f64).sqrt();
+        [&head.w1.ws, &head.w2.ws].iter().map(|w| w.abs().max().double_value(&[]) * scale).fold(0.0, f64::max)
+    }
+
+    #[test]
+    fn torch_init_stays_within_one_over_root_fan_in_and_kaiming_does_not() {
+        // W1 alone has 128 × 128 uniform draws, so each maximum lies within 0.1 % of its bound.
+        let torch = widest_weight(LinearInit::Torch);
+        assert!((0.99..=1.0).contains(&torch), "torch: {torch}");
+        let kaiming = widest_weight(LinearInit::Kaiming);
+        assert!((2.4..=6f64.sqrt()).contains(&kaiming), "kaiming: {kaiming}");
     }
 }

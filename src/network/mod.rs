@@ -29,6 +29,19 @@ pub enum PositionDropout {
     TableRows,
 }
 
+/// How the head's two linear layers W1 and W2 draw their initial weights (biases are uniform in
+/// ±1/√fan_in either way). Only a fresh head is affected; a loaded model keeps its weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinearInit {
+    /// tch's default: Kaiming-uniform with the ReLU gain, bound √(6 / fan_in), about 2.45× PyTorch's.
+    /// What every head before issue 13 was trained from.
+    #[default]
+    Kaiming,
+    /// PyTorch's `nn.Linear` default, which the authors' reference code gets: bound 1/√fan_in.
+    Torch,
+}
+
 /// The target of a gold `SH` in a sentence whose corpus leaves some types unannotated (multi-task
 /// training; with every type annotated both give 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -63,6 +76,9 @@ pub struct HeadConfig {
     pub token_multiplier: f64,
     /// Whether μ is learned.
     pub train_token_multiplier: bool,
+    /// How W1 and W2 are initialised (absent from older manifests: `kaiming`).
+    #[serde(default)]
+    pub linear_init: LinearInit,
     /// Dropout before W1 (0.1).
     pub dropout_features: f64,
     /// Dropout on the position embeddings P (0.2).
@@ -86,6 +102,7 @@ impl HeadConfig {
             half_context: 150,
             token_multiplier: 1.0,
             train_token_multiplier: false,
+            linear_init: LinearInit::Kaiming,
             dropout_features: 0.1,
             dropout_positions: 0.2,
             position_dropout: PositionDropout::TableRows,

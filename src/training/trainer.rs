@@ -188,6 +188,8 @@ impl TrainingJob {
                 head.latents_per_action = config.latents_per_action;
                 head.token_multiplier = config.token_multiplier;
                 head.train_token_multiplier = config.train_token_multiplier;
+                head.half_context = config.half_context;
+                head.linear_init = config.linear_init;
                 head.position_dropout = config.position_dropout;
             })?;
             (model, TrainerState { epochs_done: 0, best_f1: f64::NEG_INFINITY, epochs_without_improvement: 0 })

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use super::Batching;
 use crate::error::{read_to_string, Result, SruNerError};
 use crate::model::EncoderReference;
-use crate::network::{PositionDropout, ShiftTarget};
+use crate::network::{LinearInit, PositionDropout, ShiftTarget};
 use crate::runtime::Precision;
 
 /// One corpus of a training run.
@@ -82,6 +82,14 @@ pub struct TrainingConfig {
     /// Learn μ (model.md §2: trainable for GENIA).
     #[serde(default)]
     pub train_token_multiplier: bool,
+    /// h: relative positions within ±h memory slots of the pointer get their own embedding (150; the
+    /// authors' GENIA setting is wider).
+    #[serde(default = "default_half_context")]
+    pub half_context: i64,
+    /// How the head's W1 and W2 are initialised: `kaiming` (tch's default) or `torch` (PyTorch's
+    /// `nn.Linear` default, as in the reference code). See [`LinearInit`].
+    #[serde(default)]
+    pub linear_init: LinearInit,
     /// Memory bound of one forward pass: a batch whose padded size (sentences × memory slots × gold
     /// timesteps of its longest) is larger is run as several micro-batches whose gradients add up to
     /// the batch's. About 12 KB of activations per cell at d = 384.
@@ -161,6 +169,9 @@ fn default_micro_batch_cells() -> usize {
 fn default_token_multiplier() -> f64 {
     1.0
 }
+fn default_half_context() -> i64 {
+    150
+}
 fn default_position_dropout() -> PositionDropout {
     PositionDropout::TableRows
 }
@@ -189,6 +200,9 @@ impl TrainingConfig {
         if !(config.empty_sentence_weight.is_finite() && config.empty_sentence_weight > 0.0) {
             return invalid("empty_sentence_weight must be a positive number");
         }
+        if config.half_context < 1 {
+            return invalid("half_context must be at least 1");
+        }
         Ok(config)
     }
 }
@@ -214,11 +228,26 @@ mod tests {
     }
 
     #[test]
+    fn head_keys_default_to_the_paper_and_parse() {
+        let config = read("").unwrap();
+        assert_eq!((config.half_context, config.linear_init), (150, LinearInit::Kaiming));
+        let config = read("half_context = 240\nlinear_init = \"torch\"").unwrap();
+        assert_eq!((config.half_context, config.linear_init), (240, LinearInit::Torch));
+    }
+
+    #[test]
     fn bad_values_are_errors_naming_the_file() {
-        for extra in ["empty_sentence_weight = 0.0", "empty_sentence_weight = -1.0", "shift_target = \"firm\""] {
+        let cases = [
+            ("empty_sentence_weight = 0.0", "empty_sentence_weight"),
+            ("empty_sentence_weight = -1.0", "empty_sentence_weight"),
+            ("shift_target = \"firm\"", "firm"),
+            ("half_context = 0", "half_context"),
+            ("linear_init = \"xavier\"", "xavier"),
+        ];
+        for (extra, named) in cases {
             let error = read(extra).unwrap_err().to_string();
             assert!(error.contains("run.toml"), "{extra}: {error}");
-            assert!(error.contains("empty_sentence_weight") || error.contains("firm"), "{extra}: {error}");
+            assert!(error.contains(named), "{extra}: {error}");
         }
     }
 }
