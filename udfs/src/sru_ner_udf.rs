@@ -1,10 +1,10 @@
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{exec_datafusion_err, exec_err, Result, ScalarValue};
-use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{ColumnarValue, DocSection, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
 use sru_ner_schemas::{annotate_column, entity_list_type, Annotator};
 
 /// The `sru_ner(text)` scalar function: one list of entity structs per text (see the crate docs).
@@ -32,6 +32,29 @@ impl SruNerUdf {
         Ok(Arc::new(entities))
     }
 }
+
+/// What `sru_ner` tells DataFusion about itself (`SHOW FUNCTIONS`, generated function docs).
+static DOCUMENTATION: LazyLock<Documentation> = LazyLock::new(|| {
+    let section = DocSection { include: true, label: "Text Mining Functions", description: None };
+    Documentation::builder(
+        section,
+        "Finds the named entities of a text, nested ones included (SRU-NER). Returns one list per row \
+         of structs {start, end, label, text, score}: character offsets into the text (end exclusive, \
+         so substr(text, start + 1, end - start) = text), the entity type, the covered text, and the \
+         model's confidence. NULL in gives NULL out; an empty text gives an empty list. All calls of a \
+         query share one model, which batches the rows of every partition together."
+            .to_owned(),
+        "sru_ner(text)".to_owned(),
+    )
+    .with_argument("text", "A string column or literal (Utf8, LargeUtf8 or Utf8View): the document to annotate.")
+    .with_sql_example(
+        "```sql\n\
+         > SELECT pmid, sru_ner(abstract) AS entities FROM pubmed;\n\
+         > SELECT pmid, e.label, e.text FROM (SELECT pmid, unnest(sru_ner(abstract)) AS e FROM pubmed);\n\
+         ```",
+    )
+    .build()
+});
 
 impl std::fmt::Debug for SruNerUdf {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -67,6 +90,10 @@ impl ScalarUDFImpl for SruNerUdf {
         Ok(entity_list_type())
     }
 
+    fn documentation(&self) -> Option<&Documentation> {
+        Some(&DOCUMENTATION)
+    }
+
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let [text] = args.args.as_slice() else {
             return exec_err!("sru_ner takes one argument (the text), got {}", args.args.len());
@@ -78,5 +105,35 @@ impl ScalarUDFImpl for SruNerUdf {
                 Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&entities, 0)?))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sru_ner_schemas::{AnnotateError, Entity};
+
+    struct NoEntities;
+
+    impl Annotator for NoEntities {
+        fn annotate(&self, texts: &[&str]) -> std::result::Result<Vec<Vec<Entity>>, AnnotateError> {
+            Ok(vec![Vec::new(); texts.len()])
+        }
+        fn model_id(&self) -> &str {
+            "none"
+        }
+    }
+
+    #[test]
+    fn documents_its_syntax_argument_and_result() {
+        let udf = SruNerUdf::new(Arc::new(NoEntities));
+        let doc = udf.documentation().expect("sru_ner is documented");
+        assert_eq!(doc.syntax_example, "sru_ner(text)");
+        let arguments = doc.arguments.as_ref().expect("arguments");
+        assert_eq!(arguments.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>(), ["text"]);
+        for field in ["start", "end", "label", "text", "score"] {
+            assert!(doc.description.contains(field), "{field} missing from: {}", doc.description);
+        }
+        assert!(doc.sql_example.as_deref().is_some_and(|example| example.contains("sru_ner(abstract)")));
     }
 }
