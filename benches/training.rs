@@ -1,7 +1,7 @@
 //! Training throughput: today's training path against the one before issue 12, in the same run.
 //!
-//! Sample: the multi-task store of `pipelines/biomed-minilm.toml` (BC2GM, BC5CDR, JNLPBA, Linnaeus,
-//! NCBI-disease, imported from `../shared/data` by `pipelines/import-biomed.sh` into
+//! Sample: the multi-task store of `experiments/configs/biomed-minilm.toml` (BC2GM, BC5CDR, JNLPBA, Linnaeus,
+//! NCBI-disease, imported from `../shared/data` by `experiments/import-biomed.sh` into
 //! `target/bench-store` on first use), the first `SRU_NER_BENCH_TRAIN_SENTENCES` (4,000) training
 //! sentences of each corpus, seed 42, epoch 0's sampling (corpus-balanced, with replacement). Each path
 //! runs `SRU_NER_BENCH_STEPS` (64) optimizer steps of 16 sentences from the same initial model, after 2
@@ -50,14 +50,14 @@ fn ensure_store(store: &Path) {
     let _ = std::fs::remove_dir_all(store);
     eprintln!("importing the five corpora into {} (once)", store.display());
     let status = std::process::Command::new("bash")
-        .arg(repo().join("pipelines/import-biomed.sh"))
+        .arg(repo().join("experiments/import-biomed.sh"))
         .arg(store)
         .env("SRU_NER_BIN", env!("CARGO_BIN_EXE_sru-ner"))
         .current_dir(repo())
         .stdout(std::process::Stdio::null())
         .status()
-        .expect("running pipelines/import-biomed.sh");
-    assert!(status.success(), "pipelines/import-biomed.sh failed");
+        .expect("running experiments/import-biomed.sh");
+    assert!(status.success(), "experiments/import-biomed.sh failed");
 }
 
 fn run_path(name: &str, config: &TrainingConfig, steps: usize) -> PathResult {
@@ -119,7 +119,7 @@ fn main() {
     let steps: usize = env_or("SRU_NER_BENCH_STEPS", 64);
     let train_sentences: usize = env_or("SRU_NER_BENCH_TRAIN_SENTENCES", 4000);
     let scratch = tempfile::tempdir().expect("tempdir");
-    let mut after = TrainingConfig::from_file(&repo().join("pipelines/biomed-minilm.toml")).expect("config");
+    let mut after = TrainingConfig::from_file(&repo().join("experiments/configs/biomed-minilm.toml")).expect("config");
     after.store = store;
     after.output = scratch.path().join("model");
     after.max_train_sentences = Some(train_sentences);

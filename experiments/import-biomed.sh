@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Imports the paper's multi-task corpora (BC4CHEMD is not available here) from ../shared/data into a
 # corpus store, renaming their types to the 8 shared types of the default model.
-# Usage: pipelines/import-biomed.sh [STORE_DIR (default: store)]  (run from the repository root)
+# Usage: experiments/import-biomed.sh [STORE_DIR (default: store)]  (run from the repository root)
 set -euo pipefail
 store=${1:-store}
 data=${SRU_NER_DATA:-../shared/data}

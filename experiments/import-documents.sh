@@ -4,7 +4,7 @@
 # from `annotate` on an abstract, segmenter included (model card, document-level figures).
 #   bc5cdr_documents        the BC5CDR (CDR) test set, 500 abstracts, Chemical and Disease
 #   ncbi_disease_documents  the NCBI-disease test set, 100 abstracts, its 4 classes renamed to Disease
-# Usage: pipelines/import-documents.sh [STORE_DIR (default: store-documents)]  (from the repository root)
+# Usage: experiments/import-documents.sh [STORE_DIR (default: store-documents)]  (from the repository root)
 set -euo pipefail
 store=${1:-store-documents}
 data=${SRU_NER_DATA:-../shared/data}

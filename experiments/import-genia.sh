@@ -2,7 +2,7 @@
 # Imports the GENIA nested benchmark from the term corpus XML into a corpus store, with the standard
 # sentence-range splits (Shibuya & Hovy / biaffine / W2NER; model.md §5):
 # train [0, 15022), dev [15022, 16691), test [16691, 18546).
-# Usage: pipelines/import-genia.sh [STORE_DIR (default: store-genia)]  (run from the repository root)
+# Usage: experiments/import-genia.sh [STORE_DIR (default: store-genia)]  (run from the repository root)
 set -euo pipefail
 store=${1:-store-genia}
 data=${SRU_NER_DATA:-../shared/data}

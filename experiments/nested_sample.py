@@ -3,7 +3,7 @@ inside another gold span) as a new corpus of the same store, with the same sente
 Issue 13's capacity check on real data: a model trained on them until it fits must find their nested
 mentions (nested F1 on these sentences > 90).
 
-Usage: .venv/bin/python pipelines/experiments/nested_sample.py STORE CORPUS NEW_CORPUS N
+Usage: .venv/bin/python experiments/nested_sample.py STORE CORPUS NEW_CORPUS N
 """
 import glob
 import os

@@ -1,29 +1,33 @@
 #!/usr/bin/env bash
 # Runs issue 3's experiments end to end: imports, training and test-set evaluation, each step skipped
 # when its output exists (training resumes from its checkpoint), so the script can be rerun after an
-# interruption. Eval reports go to benches/results/<model>.<corpus>.<mode>.json; a table of micro F1 is
+# interruption. Eval reports go to experiments/results/<model>.<corpus>.<mode>.json; a table of micro F1 is
 # printed at the end. Run from the repository root after `cargo build --release`.
 #
-# Usage: pipelines/experiments.sh [genia] [multitask] [halves] [conll] [documents]   (default: all five)
-#   genia      GENIA nested, 5 types (pipelines/genia-minilm.toml)
+# Usage: experiments/run.sh [genia-ab] [genia] [multitask] [halves] [conll] [documents]   (default: all six)
+#   genia-ab   issue 13's A/B on GENIA: 1 epoch of one 5-epoch schedule per arm (μ, head init), dev reports
+#   genia      GENIA nested, 5 types (experiments/configs/genia-minilm.toml)
 #   multitask  the default model (multi-task) and one single-task model per corpus, both eval modes
 #   halves     the synthetic BC5CDR split (paper's hard and our soft shift targets) against single-task
-#              BC5CDR with full labels, plus the teacher-forced probe of each (issue 13)
+#              BC5CDR with full labels, plus the teacher-forced probe of each, and each half trained
+#              alone at the halves model's per-type budget (issue 13)
 #   conll      CoNLL-2003
 #   documents  the default model on whole test abstracts (BC5CDR, NCBI-disease) through the segmenter
 set -euo pipefail
 sru=${SRU_NER_BIN:-target/release/sru-ner}
 data=${SRU_NER_DATA:-../shared/data}
-results=benches/results
+results=experiments/results
 mkdir -p "$results"
 corpora=(bc2gm bc5cdr jnlpba linnaeus ncbi_disease)
 
 # train CONFIG: trains, or continues from the checkpoint, or does nothing when all epochs are done.
 train() { "$sru" train --device cpu --resume --config "$1"; }
-# evaluate MODEL_DIR STORE CORPUS MODE: the test-set report as JSON, once.
+# evaluate MODEL_DIR STORE CORPUS MODE [SPLIT]: the report (test split unless given) as JSON, once.
 evaluate() {
+  local split=${5:-test}
   local out="$results/$(basename "$1").$3.$4.json"
-  [ -s "$out" ] || "$sru" eval --model "$1" --store "$2" --corpus "$3" --split test --mode "$4" --json > "$out"
+  [ "$split" = test ] || out="$results/$(basename "$1").$3.$split.json"
+  [ -s "$out" ] || "$sru" eval --model "$1" --store "$2" --corpus "$3" --split "$split" --mode "$4" --json > "$out"
 }
 # probe MODEL_DIR STORE CORPUS: the teacher-forced probe of gold actions lost to SH (issue 13), once.
 probe() {
@@ -32,18 +36,26 @@ probe() {
 }
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(genia multitask halves conll documents)
-[ -d store ] || pipelines/import-biomed.sh store
+[ ${#steps[@]} -gt 0 ] || steps=(genia-ab genia multitask halves conll documents)
+[ -d store ] || experiments/import-biomed.sh store
 for step in "${steps[@]}"; do
   case $step in
+  genia-ab)
+    [ -d store-genia ] || experiments/import-genia.sh store-genia
+    for arm in base mu init; do
+      [ -s "models/experiments/genia-ab-$arm/manifest.json" ] ||
+        "$sru" train --device cpu --resume --config "experiments/configs/genia-ab-$arm.toml" --stop-after-epochs 1
+      evaluate "models/experiments/genia-ab-$arm" store-genia genia disjoint dev
+    done
+    ;;
   genia)
-    [ -d store-genia ] || pipelines/import-genia.sh store-genia
-    train pipelines/genia-minilm.toml
+    [ -d store-genia ] || experiments/import-genia.sh store-genia
+    train experiments/configs/genia-minilm.toml
     evaluate models/genia-minilm store-genia genia disjoint
     ;;
   multitask)
     for c in "${corpora[@]}"; do
-      train "pipelines/experiments/single-$c.toml"
+      train "experiments/configs/single-$c.toml"
       evaluate "models/experiments/single-$c" store "$c" disjoint
       evaluate models/default store "$c" disjoint
       evaluate models/default store "$c" merged
@@ -63,9 +75,13 @@ for step in "${steps[@]}"; do
         --input "$data/bc5cdr_disease/devel.tsv" --output store
     fi
     for model in single-bc5cdr bc5cdr-halves bc5cdr-halves-soft single-bc5cdr-long bc5cdr-halves-soft-long; do
-      train "pipelines/experiments/$model.toml"
+      train "experiments/configs/$model.toml"
       evaluate "models/experiments/$model" store bc5cdr disjoint
       probe "models/experiments/$model" store bc5cdr
+    done
+    for model in bc5cdr-chem-half-alone bc5cdr-disease-half-alone bc5cdr-chem-half-alone-long bc5cdr-disease-half-alone-long; do
+      train "experiments/configs/$model.toml"
+      evaluate "models/experiments/$model" store bc5cdr disjoint
     done
     ;;
   conll)
@@ -75,15 +91,15 @@ for step in "${steps[@]}"; do
           --input "$data/conll2003/${split%%:*}" --output store-conll
       done
     fi
-    train pipelines/experiments/conll2003.toml
+    train experiments/configs/conll2003.toml
     evaluate models/experiments/conll2003 store-conll conll2003 disjoint
     ;;
   documents)
-    [ -d store-documents ] || pipelines/import-documents.sh store-documents
+    [ -d store-documents ] || experiments/import-documents.sh store-documents
     evaluate models/default store-documents bc5cdr_documents disjoint
     evaluate models/default store-documents ncbi_disease_documents disjoint
     ;;
-  *) echo "unknown step $step (genia, multitask, halves, conll, documents)" >&2; exit 2 ;;
+  *) echo "unknown step $step (genia-ab, genia, multitask, halves, conll, documents)" >&2; exit 2 ;;
   esac
 done
 

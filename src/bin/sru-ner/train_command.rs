@@ -12,7 +12,7 @@ use sru_ner::training::{train, EpochMetrics, TrainRun, TrainingConfig};
 hyper-parameters (defaults: model.md §3). Each epoch appends a line to <output>/metrics.jsonl, saves \
 <output>/checkpoint, redraws <output>/training.png (loss and dev F1), and saves the model directory to \
 <output> when dev F1 improves. Example: \
-pipelines/biomed-minilm.toml.")]
+experiments/configs/biomed-minilm.toml.")]
 pub struct TrainArgs {
     /// Training configuration.
     #[arg(long)]
