@@ -15,10 +15,20 @@ pub enum AnnotateColumnError {
     Annotate(#[from] AnnotateError),
     /// An entity offset does not fit the column.
     #[error("row {row}: {source}")]
-    Offset { row: usize, source: OffsetOverflow },
+    Offset {
+        /// The row, counted in the column.
+        row: usize,
+        /// The underlying error.
+        source: OffsetOverflow,
+    },
     /// The annotator answered with fewer documents than it was sent.
     #[error("the annotator returned {got} results for {sent} texts")]
-    ShortAnswer { sent: usize, got: usize },
+    ShortAnswer {
+        /// Texts sent.
+        sent: usize,
+        /// Results returned.
+        got: usize,
+    },
 }
 
 /// The `entities` column for a column of texts: one request to `annotator` with every non-null text,

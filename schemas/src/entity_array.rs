@@ -31,6 +31,21 @@ pub fn entity_list_type() -> DataType {
 }
 
 /// Builds an `entities` column row by row (see [`entity_list_type`]).
+///
+/// ```
+/// use arrow_array::Array;
+/// use sru_ner_schemas::{entity_list_type, Entity, EntityListBuilder};
+///
+/// let aspirin = Entity { start: 0, end: 7, label: "Chemical".into(), text: "Aspirin".into(), score: 0.9 };
+/// let mut builder = EntityListBuilder::with_capacity(3);
+/// builder.append(&[aspirin])?; // a text with one mention
+/// builder.append_null(); // a null text
+/// builder.append(&[])?; // a text without mentions
+/// let column = builder.finish();
+/// assert_eq!(column.data_type(), &entity_list_type());
+/// assert_eq!((column.len(), column.null_count(), column.value_length(0)), (3, 1, 1));
+/// # Ok::<(), sru_ner_schemas::OffsetOverflow>(())
+/// ```
 #[derive(Debug)]
 pub struct EntityListBuilder {
     list: ListBuilder<StructBuilder>,
@@ -90,7 +105,7 @@ mod tests {
     fn builds_rows_of_nested_entities_with_nulls_and_empty_lists() {
         let aspirin = Entity { start: 0, end: 7, label: "Chemical".into(), text: "Aspirin".into(), score: 0.9 };
         let mut builder = EntityListBuilder::with_capacity(3);
-        builder.append(&[aspirin.clone()]).unwrap();
+        builder.append(std::slice::from_ref(&aspirin)).unwrap();
         builder.append_null();
         builder.append(&[]).unwrap();
         let column = builder.finish();

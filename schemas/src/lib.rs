@@ -9,6 +9,9 @@ mod corpus_schema;
 mod entity;
 mod entity_array;
 
+#[cfg(feature = "test-util")]
+pub mod test_util;
+
 pub use annotate_column::{annotate_column, AnnotateColumnError};
 pub use annotator::{AnnotateError, Annotator};
 pub use corpus_schema::{corpus_schema, span_fields, word_fields};

@@ -1,0 +1,97 @@
+//! Deterministic stand-ins for a model, so that the surfaces (SQL, bulk, stream) can be tested without
+//! libtorch or a trained model. Behind the `test-util` feature.
+
+use crate::{AnnotateError, Annotator, Entity};
+
+/// An [`Annotator`] that tags every whole-word occurrence of the phrases it was given.
+///
+/// A match must not touch a letter or digit on either side ("IL-2" is found in "IL-2 gene", not in
+/// "IL-22"). Offsets are in characters, as [`Entity`] documents; every score is 1. A phrase that
+/// contains another yields both mentions, nested, as the real model may. If any text contains the
+/// failure marker (see [`LexiconAnnotator::failing_on`]), the whole batch fails, as a model error would.
+///
+/// ```
+/// use sru_ner_schemas::test_util::LexiconAnnotator;
+/// use sru_ner_schemas::Annotator;
+///
+/// let lexicon = LexiconAnnotator::new(&[("aspirin", "Chemical"), ("breast cancer", "Disease")]);
+/// let entities = lexicon.annotate(&["aspirin and breast cancer", ""]).unwrap();
+/// let found: Vec<_> = entities[0].iter().map(|e| (e.start, e.end, e.label.as_str())).collect();
+/// assert_eq!(found, [(0, 7, "Chemical"), (12, 25, "Disease")]);
+/// assert!(entities[1].is_empty());
+/// ```
+#[derive(Debug, Clone)]
+pub struct LexiconAnnotator {
+    phrases: Vec<(Vec<char>, String)>,
+    failure_marker: Option<String>,
+    model_id: String,
+}
+
+impl LexiconAnnotator {
+    /// Tags each `(phrase, label)` pair (case-sensitive).
+    pub fn new(entries: &[(&str, &str)]) -> Self {
+        let phrases = entries.iter().filter(|(p, _)| !p.is_empty()).map(|(p, l)| (p.chars().collect(), l.to_string())).collect();
+        Self { phrases, failure_marker: None, model_id: "lexicon-test-annotator".into() }
+    }
+
+    /// The same annotator, except that a batch in which some text contains `marker` fails with
+    /// [`AnnotateError::Model`].
+    pub fn failing_on(mut self, marker: &str) -> Self {
+        self.failure_marker = Some(marker.to_string());
+        self
+    }
+
+    fn annotate_one(&self, text: &str) -> Vec<Entity> {
+        let chars: Vec<char> = text.chars().collect();
+        let is_word = |i: usize| chars.get(i).is_some_and(|c| c.is_alphanumeric());
+        let mut entities = Vec::new();
+        for (phrase, label) in &self.phrases {
+            for start in 0..chars.len().saturating_sub(phrase.len() - 1) {
+                let end = start + phrase.len();
+                let bounded = (start == 0 || !is_word(start - 1)) && !is_word(end);
+                if bounded && chars[start..end] == phrase[..] {
+                    entities.push(Entity { start, end, label: label.clone(), text: phrase.iter().collect(), score: 1.0 });
+                }
+            }
+        }
+        entities.sort_by(|a, b| (a.start, std::cmp::Reverse(a.end), &a.label).cmp(&(b.start, std::cmp::Reverse(b.end), &b.label)));
+        entities
+    }
+}
+
+impl Annotator for LexiconAnnotator {
+    fn annotate(&self, texts: &[&str]) -> Result<Vec<Vec<Entity>>, AnnotateError> {
+        if let Some(marker) = &self.failure_marker {
+            if let Some(row) = texts.iter().position(|t| t.contains(marker.as_str())) {
+                return Err(AnnotateError::Model(format!("test failure requested by text {row} of the batch")));
+            }
+        }
+        Ok(texts.iter().map(|text| self.annotate_one(text)).collect())
+    }
+
+    fn model_id(&self) -> &str {
+        &self.model_id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_whole_words_only_with_character_offsets_and_nesting() {
+        let lexicon = LexiconAnnotator::new(&[("IL-2", "protein"), ("IL-2 gene", "DNA")]);
+        let [found, partial] = &lexicon.annotate(&["é IL-2 gene", "IL-22 and xIL-2"]).unwrap()[..] else { panic!("two rows") };
+        let spans: Vec<_> = found.iter().map(|e| (e.start, e.end, e.label.as_str(), e.text.as_str())).collect();
+        assert_eq!(spans, [(2, 11, "DNA", "IL-2 gene"), (2, 6, "protein", "IL-2")]);
+        assert!(partial.is_empty(), "{partial:?}");
+    }
+
+    #[test]
+    fn fails_the_batch_that_holds_the_marker() {
+        let lexicon = LexiconAnnotator::new(&[("a", "X")]).failing_on("FAIL");
+        assert_eq!(lexicon.annotate(&["a"]).unwrap()[0].len(), 1);
+        let error = lexicon.annotate(&["a", "please FAIL"]).unwrap_err();
+        assert!(matches!(error, AnnotateError::Model(ref m) if m.contains("text 1")), "{error}");
+    }
+}
