@@ -1,6 +1,6 @@
 //! The bulk Parquet job through the `sru-ner` binary: kill and resume, the pyarrow view of its output,
 //! and its errors. Needs `../shared/data/pubmed_raw` (skipped without it).
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -1,6 +1,6 @@
 //! `sru-ner annotate` as a user runs it: input order, empty lines, and bad input (whitespace, control
 //! characters, invalid UTF-8, a 1 MB line) giving a defined result or an error naming the line.
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::{Command, Output};

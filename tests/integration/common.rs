@@ -1,5 +1,4 @@
 //! Helpers shared by the integration tests: where the encoder, the Python of `.venv` and `../shared` are.
-#![allow(dead_code)]
 use std::path::{Path, PathBuf};
 
 /// The repository root.

@@ -1,6 +1,6 @@
 //! The corpus store round-trips the real corpora of ../shared with the counts their PROVENANCE files
 //! state, through the `sru-ner import` command as a user runs it.
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -28,13 +28,16 @@ fn counts(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
     pairs.iter().map(|(t, n)| (t.to_string(), *n)).collect()
 }
 
+/// (corpus, file, split, sentences, mentions per type), as a PROVENANCE.txt states them.
+type ProvenanceCase<'a> = (&'a str, &'a str, &'a str, usize, &'a [(&'a str, usize)]);
+
 #[test]
 fn mtl_corpora_round_trip_with_provenance_counts() {
     let Some(data) = common::shared_data("") else { return };
     let store_dir = tempfile::tempdir().unwrap();
     let store = CorpusStore::new(store_dir.path());
     // (corpus, file, split, sentences, mentions per type) from each PROVENANCE.txt
-    let cases: &[(&str, &str, &str, usize, &[(&str, usize)])] = &[
+    let cases: &[ProvenanceCase<'_>] = &[
         ("bc5cdr", "bc5cdr/train.tsv", "train", 4560, &[("Chemical", 5203), ("Disease", 4182)]),
         ("bc5cdr", "bc5cdr/devel.tsv", "dev", 4581, &[("Chemical", 5347), ("Disease", 4246)]),
         ("bc5cdr", "bc5cdr/test.tsv", "test", 4797, &[("Chemical", 5385), ("Disease", 4424)]),

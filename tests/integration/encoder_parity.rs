@@ -1,7 +1,7 @@
 //! The tch BERT encoder matches Hugging Face `transformers` on the same folder (last hidden states within
 //! 1e-4), and so does the tokenisation; weights load with or without the `bert.` prefix; pickled weights
 //! are refused.
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -2,7 +2,7 @@
 //! started by `scripts/test` (address in `SRU_NER_TEST_KAFKA`), and librdkafka's mock cluster for
 //! exactly-once, which tansu cannot do (no `EndTxn`). Outputs are compared with `ModelRuntime::annotate`
 //! on the committed default model.
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -42,7 +42,7 @@ fn unique(name: &str) -> String {
 
 fn create_topics(brokers: &str, topics: &[&str], partitions: i32) {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new().set("bootstrap.servers", brokers).create().expect("admin client");
-    let new: Vec<NewTopic> = topics.iter().map(|t| NewTopic::new(t, partitions, TopicReplication::Fixed(1))).collect();
+    let new: Vec<NewTopic<'_>> = topics.iter().map(|t| NewTopic::new(t, partitions, TopicReplication::Fixed(1))).collect();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let results = runtime.block_on(admin.create_topics(&new, &AdminOptions::new())).expect("create topics");
     for result in results {

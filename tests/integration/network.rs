@@ -16,7 +16,7 @@ fn parser(n_types: usize, seed: i64) -> (nn::VarStore, SruParser) {
     tch::no_grad(|| {
         for (name, mut var) in vs.variables() {
             if name.ends_with("latents") {
-                let _ = var.copy_(&(var.randn_like() * 0.5));
+                var.copy_(&(var.randn_like() * 0.5));
             }
         }
     });
@@ -147,8 +147,8 @@ fn a_soft_shift_target_is_one_minus_the_most_probable_foreign_action() {
     assert_eq!((&soft.logits - &hard.logits).abs().max().double_value(&[]), 0.0, "the same walk");
     let t = soft.logits.size()[1];
     let mut softened = 0;
-    for b in 0..2 {
-        for step in 0..lengths[b] as i64 {
+    for (b, &length) in lengths.iter().enumerate() {
+        for step in 0..length as i64 {
             let probability = |action: i64| 1.0 / (1.0 + (-soft.logits.double_value(&[b as i64, step, action])).exp());
             let gold_shift = gold.double_value(&[b as i64, step, ActionVocabulary::SH as i64]) == 1.0;
             for action in 0..6 {
@@ -372,7 +372,7 @@ fn position_dropout_by_table_rows_reads_the_right_rows() {
     tch::no_grad(|| {
         for (name, mut var) in vs.variables() {
             if name.ends_with("latents") {
-                let _ = var.copy_(&(var.randn_like() * 0.5));
+                var.copy_(&(var.randn_like() * 0.5));
             }
         }
     });

@@ -1,6 +1,6 @@
 //! The bf16 encoder option: the committed default model in bf16 finds nearly the entities it finds in
 //! fp32 (the F1 cost on dev sets is measured in benches/README.md).
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

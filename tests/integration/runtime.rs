@@ -1,6 +1,6 @@
 //! The runtime on the real default encoder: exact offsets over every PubMed abstract of ../shared,
 //! model directories that save and load, many callers at once, long documents.
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

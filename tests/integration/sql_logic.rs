@@ -1,86 +1,16 @@
 //! Runs the sqllogictest files in `tests/sql/` against DataFusion with `sru_ner` registered on the
-//! committed default model. `pubmed.slt` also needs `../shared/data/pubmed_raw` (skipped without it).
-mod common;
+//! committed default model, end to end. `pubmed.slt` also needs `../shared/data/pubmed_raw` (skipped
+//! without it). The function's SQL behaviour on its own is specified in `udfs/tests/sql/`.
+use crate::common;
+#[path = "../../udfs/tests/slt_runner.rs"]
+mod slt_runner;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::DataType;
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
-use datafusion::error::DataFusionError;
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
-use sqllogictest::{DBOutput, DefaultColumnType};
 use sru_ner::runtime::{ModelRuntime, ModelSource, RuntimeOptions};
-use sru_ner::Annotator;
-
-/// One SQL session: a DataFusion context with `sru_ner` registered.
-struct SqlSession {
-    ctx: SessionContext,
-}
-
-fn column_type(data_type: &DataType) -> DefaultColumnType {
-    match data_type {
-        t if t.is_integer() => DefaultColumnType::Integer,
-        t if t.is_floating() => DefaultColumnType::FloatingPoint,
-        _ => DefaultColumnType::Text,
-    }
-}
-
-fn rows(batches: &[RecordBatch]) -> Result<Vec<Vec<String>>, DataFusionError> {
-    let options = FormatOptions::default().with_null("NULL");
-    let mut rows = Vec::new();
-    for batch in batches {
-        let formatters = batch.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &options)).collect::<Result<Vec<_>, _>>()?;
-        for row in 0..batch.num_rows() {
-            rows.push(formatters.iter().map(|f| f.value(row).to_string()).collect());
-        }
-    }
-    Ok(rows)
-}
-
-#[async_trait]
-impl sqllogictest::AsyncDB for SqlSession {
-    type Error = DataFusionError;
-    type ColumnType = DefaultColumnType;
-
-    async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, DataFusionError> {
-        let frame = self.ctx.sql(sql).await?;
-        let types = frame.schema().fields().iter().map(|f| column_type(f.data_type())).collect::<Vec<_>>();
-        let batches = frame.collect().await?;
-        if types.is_empty() {
-            return Ok(DBOutput::StatementComplete(0));
-        }
-        Ok(DBOutput::Rows { types, rows: rows(&batches)? })
-    }
-
-    async fn shutdown(&mut self) {}
-
-    fn engine_name(&self) -> &str {
-        "datafusion+sru_ner"
-    }
-}
 
 fn run_slt(file: &str, runtime: Arc<ModelRuntime>, tables: Vec<(String, String)>) {
-    let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio");
-    tokio.block_on(async move {
-        let mut runner = sqllogictest::Runner::new(move || {
-            let (runtime, tables) = (Arc::clone(&runtime), tables.clone());
-            async move {
-                let ctx = SessionContext::new();
-                sru_ner_udfs::register_sru_ner(&ctx, runtime as Arc<dyn Annotator>);
-                for (name, path) in tables {
-                    ctx.register_parquet(&name, &path, ParquetReadOptions::default()).await?;
-                }
-                Ok(SqlSession { ctx })
-            }
-        });
-        runner.with_column_validator(sqllogictest::strict_column_validator);
-        let path = common::repo().join("tests/sql").join(file);
-        if let Err(error) = runner.run_file_async(&path).await {
-            panic!("{file}: {error}");
-        }
-    });
+    slt_runner::run_slt(&common::repo().join("tests/sql").join(file), runtime, tables);
 }
 
 fn default_runtime() -> Arc<ModelRuntime> {

@@ -1,7 +1,7 @@
 //! The training job end to end on a small slice of BC5CDR, as CI can afford: import, train, determinism,
 //! resume, and eval's JSON contract. It runs the default (fast) training path: length-sorted batches,
 //! position dropout by table rows, and a bf16 encoder on fp32 master weights.
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};
