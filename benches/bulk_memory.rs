@@ -16,6 +16,7 @@ use std::process::Command;
 use std::time::Instant;
 
 /// Runs `command` and returns its peak RSS in MiB (from wait4's rusage).
+#[allow(clippy::zombie_processes)] // the child is reaped by wait4 below, which also gives its rusage
 fn run_measuring_peak_rss(command: &mut Command) -> f64 {
     let child = command.spawn().expect("spawn sru-ner");
     let pid = child.id() as libc::pid_t;

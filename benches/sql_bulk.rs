@@ -5,6 +5,7 @@
 //! - runtime: two threads call `ModelRuntime::annotate` with 256 abstracts at a time (the bulk job's batch);
 //! - SQL: `SELECT pmid, sru_ner(abstract) FROM pubmed` collected by DataFusion (one partition per core);
 //! - bulk: the Parquet job into a fresh folder (2 workers, parts of 2,000 rows cut at row groups).
+//!
 //! The entity counts of the three passes must agree.
 //!
 //! Run: `cargo bench --bench sql_bulk` (env: SRU_NER_BENCH_ABSTRACTS, SRU_NER_BENCH_MODEL=dir).

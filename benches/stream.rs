@@ -102,7 +102,7 @@ fn main() {
     let (input2, output2) = (format!("bench-in2-{tag}"), format!("bench-out2-{tag}"));
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio");
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new().set("bootstrap.servers", &brokers).create().unwrap();
-    let topics: Vec<NewTopic> =
+    let topics: Vec<NewTopic<'_>> =
         [&input, &output, &dead, &input2, &output2].iter().map(|t| NewTopic::new(t, 3, TopicReplication::Fixed(1))).collect();
     tokio.block_on(admin.create_topics(&topics, &AdminOptions::new())).expect("topics");
 

@@ -6,40 +6,95 @@ use std::path::PathBuf;
 pub enum SruNerError {
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
     /// A JSON file (config, manifest) could not be parsed.
     #[error("{path}: invalid JSON: {source}")]
-    Json { path: PathBuf, source: serde_json::Error },
+    Json {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: serde_json::Error,
+    },
     /// A libtorch operation failed.
     #[error("libtorch: {context}: {source}")]
-    Torch { context: String, source: tch::TchError },
+    Torch {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        source: tch::TchError,
+    },
     /// The `tokenizer.json` could not be loaded or applied.
     #[error("tokenizer: {0}")]
     Tokenizer(String),
     /// An encoder folder lacks a file or has an unsupported configuration.
     #[error("encoder {path}: {reason}")]
-    Encoder { path: PathBuf, reason: String },
+    Encoder {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// Only safetensors weights are read: pickled checkpoints can run code when loaded.
     #[error("{path}: refusing pickled weights (pytorch_model.bin); convert the checkpoint to model.safetensors, e.g. with `transformers` save_pretrained(..., safe_serialization=True)")]
-    PickledWeights { path: PathBuf },
+    PickledWeights {
+        /// The file or folder concerned.
+        path: PathBuf,
+    },
     /// A weights file lacks tensors the model needs, or has one of the wrong shape.
     #[error("{path}: {reason}")]
-    Weights { path: PathBuf, reason: String },
+    Weights {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// A model directory is malformed.
     #[error("model directory {path}: {reason}")]
-    ModelDirectory { path: PathBuf, reason: String },
+    ModelDirectory {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// The gold spans of a sentence cannot be turned into actions.
     #[error("sentence {sentence}: {source}")]
-    Oracle { sentence: usize, source: crate::transition::OracleError },
+    Oracle {
+        /// The sentence, counted in its corpus.
+        sentence: usize,
+        /// The underlying error.
+        source: crate::transition::OracleError,
+    },
     /// A corpus file is malformed at this line.
     #[error("{}:{line}: {reason}", path.display())]
-    Corpus { path: PathBuf, line: usize, reason: String },
+    Corpus {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// The line, counted from 1.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
     /// A corpus-store file could not be written or read.
     #[error("corpus store {}: {reason}", path.display())]
-    Store { path: PathBuf, reason: String },
+    Store {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// A training configuration is invalid.
     #[error("{}: {reason}", path.display())]
-    Config { path: PathBuf, reason: String },
+    Config {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// The requested device is not available.
     #[error("device {0} is not available in this libtorch build or machine")]
     DeviceUnavailable(String),

@@ -12,46 +12,122 @@ pub type Result<T> = std::result::Result<T, PipelineError>;
 pub enum PipelineError {
     /// A file or folder could not be read or written.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
     /// A Parquet file could not be read or written.
     #[error("{path}: {source}")]
-    Parquet { path: PathBuf, source: ParquetError },
+    Parquet {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: ParquetError,
+    },
     /// An Arrow batch could not be built.
     #[error("{path}: {source}")]
-    Arrow { path: PathBuf, source: ArrowError },
+    Arrow {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: ArrowError,
+    },
     /// The input names no Parquet file.
     #[error("no Parquet file matches {0:?} (give a file, a folder or a glob such as 'data/*.parquet')")]
     NoInputs(String),
     /// The input glob pattern is malformed.
     #[error("bad glob pattern {pattern:?}: {reason}")]
-    BadGlob { pattern: String, reason: String },
+    BadGlob {
+        /// The pattern as given.
+        pattern: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// An input file lacks the text column.
     #[error("{path}: no column {column:?} (columns: {available})")]
-    MissingTextColumn { path: PathBuf, column: String, available: String },
+    MissingTextColumn {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// The column's name.
+        column: String,
+        /// The columns the file has.
+        available: String,
+    },
     /// The text column is not a string column.
     #[error("{path}: column {column:?} is {data_type}, not a string column (Utf8, LargeUtf8 or Utf8View)")]
-    TextColumnType { path: PathBuf, column: String, data_type: String },
+    TextColumnType {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// The column's name.
+        column: String,
+        /// The column's Arrow type.
+        data_type: String,
+    },
     /// The column the entities would be written to already exists in the input.
     #[error("{path}: the input already has a column {column:?}; choose another with --entities-column")]
-    EntitiesColumnExists { path: PathBuf, column: String },
+    EntitiesColumnExists {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// The column's name.
+        column: String,
+    },
     /// Input files do not share one schema, so their outputs could not be read as one table.
     #[error("{path} has columns [{found}] but {first} has [{expected}]; annotate them as separate jobs")]
-    SchemaMismatch { path: PathBuf, first: PathBuf, found: String, expected: String },
+    SchemaMismatch {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// The first input, whose columns every other input must have.
+        first: PathBuf,
+        /// This input's columns.
+        found: String,
+        /// The first input's columns.
+        expected: String,
+    },
     /// The output folder belongs to another job (different inputs, model or options), or to nothing.
     #[error("output folder {path}: {reason}")]
-    OutputInUse { path: PathBuf, reason: String },
+    OutputInUse {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// The model failed on a slice of rows.
     #[error("{path}, rows {first_row}..{end_row}: {source}")]
-    Annotate { path: PathBuf, first_row: usize, end_row: usize, source: AnnotateError },
+    Annotate {
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// First row of the slice, counted in the file.
+        first_row: usize,
+        /// One past the slice's last row.
+        end_row: usize,
+        /// The underlying error.
+        source: AnnotateError,
+    },
     /// The stream stage's settings are incomplete or wrong.
     #[error("stream settings: {0}")]
     StreamConfig(String),
     /// A Kafka client call failed.
     #[error("kafka: {context}: {source}")]
-    Kafka { context: String, source: rdkafka::error::KafkaError },
+    Kafka {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        source: rdkafka::error::KafkaError,
+    },
     /// A record was not delivered; its input offset stays uncommitted, so a restart redoes it.
     #[error("the record for {topic}:{partition}@{offset} was not delivered ({reason}); its offset is not committed, a restart redoes it")]
-    Delivery { topic: String, partition: i32, offset: i64, reason: String },
+    Delivery {
+        /// The input record's topic.
+        topic: String,
+        /// The input record's partition.
+        partition: i32,
+        /// The input record's offset.
+        offset: i64,
+        /// What is wrong.
+        reason: String,
+    },
     /// The stage stopped on an internal failure.
     #[error("stream stage: {0}")]
     Stream(String),

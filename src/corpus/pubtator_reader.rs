@@ -27,7 +27,7 @@ pub fn read_pubtator(path: &Path) -> Result<(Vec<CorpusSentence>, PubtatorReadRe
     let content = read_to_string(path)?;
     let mut report = PubtatorReadReport::default();
     let mut sentences = Vec::new();
-    let mut document: Option<(String, String, Vec<(usize, usize, String)>)> = None;
+    let mut document: Option<(String, String, Vec<CharMention>)> = None;
     let malformed = |line: usize, reason: String| SruNerError::Corpus { path: path.to_path_buf(), line, reason };
     for (index, line) in content.lines().chain(std::iter::once("")).enumerate() {
         let line_no = index + 1;
@@ -76,8 +76,11 @@ pub fn read_pubtator(path: &Path) -> Result<(Vec<CorpusSentence>, PubtatorReadRe
     Ok((sentences, report))
 }
 
+/// A mention line of a document: character start, end (exclusive) and type.
+type CharMention = (usize, usize, String);
+
 /// The sentences of one document, with the mentions that fall inside each.
-fn document_sentences(pmid: &str, text: &str, mentions: &[(usize, usize, String)], report: &mut PubtatorReadReport) -> Vec<CorpusSentence> {
+fn document_sentences(pmid: &str, text: &str, mentions: &[CharMention], report: &mut PubtatorReadReport) -> Vec<CorpusSentence> {
     let document = SegmentedDocument::segment(text);
     let offsets = CharOffsets::new(text);
     let words: Vec<std::ops::Range<usize>> =

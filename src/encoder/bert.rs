@@ -11,22 +11,34 @@ use crate::error::{read_to_string, Result, SruNerError, TorchContext};
 /// The fields of an HF `config.json` that a BERT encoder needs.
 #[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 pub struct BertConfig {
+    /// Word pieces in the vocabulary.
     pub vocab_size: i64,
+    /// d, the width of every layer.
     pub hidden_size: i64,
+    /// Transformer layers.
     pub num_hidden_layers: i64,
+    /// Attention heads per layer.
     pub num_attention_heads: i64,
+    /// Width of the feed-forward layer.
     pub intermediate_size: i64,
+    /// The feed-forward activation: `gelu` (default), `gelu_new`, `gelu_pytorch_tanh` or `relu`.
     #[serde(default = "default_hidden_act")]
     pub hidden_act: String,
+    /// Longest input, in word pieces, including `[CLS]` and `[SEP]`.
     pub max_position_embeddings: i64,
+    /// Token types (segments).
     #[serde(default = "default_type_vocab_size")]
     pub type_vocab_size: i64,
+    /// Layer-norm epsilon.
     #[serde(default = "default_layer_norm_eps")]
     pub layer_norm_eps: f64,
+    /// Dropout on hidden states (training only).
     #[serde(default = "default_dropout")]
     pub hidden_dropout_prob: f64,
+    /// Dropout on attention weights (training only).
     #[serde(default = "default_dropout")]
     pub attention_probs_dropout_prob: f64,
+    /// Only `absolute` is supported.
     #[serde(default = "default_position_embedding_type")]
     pub position_embedding_type: String,
 }
@@ -74,7 +86,7 @@ impl BertConfig {
     }
 }
 
-fn layer_norm(p: nn::Path, config: &BertConfig) -> nn::LayerNorm {
+fn layer_norm(p: nn::Path<'_>, config: &BertConfig) -> nn::LayerNorm {
     let ln = nn::LayerNormConfig { eps: config.layer_norm_eps, ..Default::default() };
     nn::layer_norm(p, vec![config.hidden_size], ln)
 }
@@ -115,7 +127,7 @@ struct BertEmbeddings {
 }
 
 impl BertEmbeddings {
-    fn new(p: nn::Path, config: &BertConfig) -> Self {
+    fn new(p: nn::Path<'_>, config: &BertConfig) -> Self {
         let d = config.hidden_size;
         Self {
             word_embeddings: nn::embedding(&p / "word_embeddings", config.vocab_size, d, Default::default()),
@@ -156,10 +168,10 @@ struct BertLayer {
 }
 
 impl BertLayer {
-    fn new(p: nn::Path, config: &BertConfig) -> Self {
+    fn new(p: nn::Path<'_>, config: &BertConfig) -> Self {
         let (d, inner) = (config.hidden_size, config.intermediate_size);
         let attention = &p / "attention";
-        let linear = |p: nn::Path, i, o| nn::linear(p, i, o, Default::default());
+        let linear = |p: nn::Path<'_>, i, o| nn::linear(p, i, o, Default::default());
         Self {
             query: linear(&attention / "self" / "query", d, d),
             key: linear(&attention / "self" / "key", d, d),
@@ -206,7 +218,7 @@ pub struct BertEncoder {
 
 impl BertEncoder {
     /// Builds the encoder's variables under `p` with the HF names (`embeddings.*`, `encoder.layer.N.*`).
-    pub fn new(p: nn::Path, config: &BertConfig) -> Self {
+    pub fn new(p: nn::Path<'_>, config: &BertConfig) -> Self {
         let layers = (0..config.num_hidden_layers).map(|i| BertLayer::new(&p / "encoder" / "layer" / i, config)).collect();
         Self { embeddings: BertEmbeddings::new(&p / "embeddings", config), layers, config: config.clone() }
     }

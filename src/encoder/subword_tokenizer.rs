@@ -53,7 +53,7 @@ impl SubwordTokenizer {
         if words.is_empty() {
             return Ok(pieces);
         }
-        let input: InputSequence = words.into();
+        let input: InputSequence<'_> = words.into();
         let encoding = self
             .tokenizer
             .encode(input, false)

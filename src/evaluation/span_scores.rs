@@ -7,8 +7,11 @@ use crate::corpus::{is_nested, CorpusSentence, LabeledSpan};
 /// True positives, false positives and false negatives of strict span matching.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SpanScores {
+    /// Predicted spans that match a gold span.
     pub tp: usize,
+    /// Predicted spans that match none.
     pub fp: usize,
+    /// Gold spans that no prediction matches (`fn` in JSON).
     #[serde(rename = "fn")]
     pub fn_: usize,
 }
@@ -51,7 +54,7 @@ fn ratio(a: usize, b: usize) -> f64 {
 }
 
 /// How predicted types that the corpus does not annotate are treated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EvaluationMode {
     /// Drop them (the paper's per-corpus evaluation): the corpus never labels them, so they are neither
@@ -148,8 +151,12 @@ mod tests {
         sentence.types = vec!["DNA".into(), "protein".into(), "RNA".into()];
         let predicted = vec![span(0, 3, "DNA"), span(0, 1, "DNA"), span(1, 2, "Chemical")];
         let model_types: Vec<String> = ["DNA", "protein", "Chemical"].iter().map(|s| s.to_string()).collect();
-        let disjoint =
-            EvaluationReport::score(std::slice::from_ref(&sentence), &[predicted.clone()], &model_types, EvaluationMode::Disjoint);
+        let disjoint = EvaluationReport::score(
+            std::slice::from_ref(&sentence),
+            std::slice::from_ref(&predicted),
+            &model_types,
+            EvaluationMode::Disjoint,
+        );
         // RNA is unknown to the model: not scored. Chemical is not a corpus type: dropped.
         assert_eq!(disjoint.unknown_types, ["RNA"]);
         assert_eq!(disjoint.micro, SpanScores { tp: 1, fp: 1, fn_: 1 });

@@ -14,6 +14,9 @@ use crate::transition::{ActionVocabulary, DecodedSpan, SpanDecoder, Timestep, Tr
 /// position table is shorter.
 pub const MAX_WORD_PIECES: usize = 405;
 
+/// A sentence ready for teacher forcing: the word pieces of each word, and the gold timesteps.
+pub type GoldInput = (Vec<Vec<u32>>, Vec<Timestep>);
+
 /// Where the time of one [`SruNerModel::decode_batch`] went.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BatchProfile {
@@ -219,10 +222,10 @@ impl SruNerModel {
         &self.parser
     }
 
-    /// A store sentence as the head's teacher-forced input: word pieces per word, and the gold
+    /// A store sentence as the head's teacher-forced input (see [`GoldInput`]): word pieces per word, and the gold
     /// timesteps of its spans of the model's types (spans of other types are left out). `None` when the
     /// sentence has more than `max_word_pieces` pieces. `index` names the sentence in an oracle error.
-    pub fn gold_input(&self, sentence: &CorpusSentence, index: usize) -> Result<Option<(Vec<Vec<u32>>, Vec<Timestep>)>> {
+    pub fn gold_input(&self, sentence: &CorpusSentence, index: usize) -> Result<Option<GoldInput>> {
         let words = sentence.word_texts();
         let pieces = self.tokenizer.word_pieces(&words.iter().map(String::as_str).collect::<Vec<_>>())?;
         if pieces.iter().map(Vec::len).sum::<usize>() > self.manifest.max_word_pieces {

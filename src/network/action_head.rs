@@ -14,7 +14,7 @@ pub struct ActionHead {
 
 impl ActionHead {
     /// Builds `w1` and `w2` under `p`.
-    pub fn new(p: nn::Path, config: &HeadConfig) -> Self {
+    pub fn new(p: nn::Path<'_>, config: &HeadConfig) -> Self {
         let d2 = 2 * config.hidden_size;
         let init = |fan_in: i64| match config.linear_init {
             LinearInit::Kaiming => nn::LinearConfig::default(),

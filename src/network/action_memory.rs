@@ -23,7 +23,7 @@ pub struct MemoryState {
 
 impl ActionMemory {
     /// Builds `action_embeddings` (|A|, d) and `start_action` (d, zeros) under `p`.
-    pub fn new(p: nn::Path, config: &HeadConfig) -> Self {
+    pub fn new(p: nn::Path<'_>, config: &HeadConfig) -> Self {
         let d = config.hidden_size;
         Self {
             action_embeddings: p.var("action_embeddings", &[config.n_actions, d], Init::Randn { mean: 0.0, stdev: 1.0 }),

@@ -26,7 +26,7 @@ pub struct LatentAttention {
 
 impl LatentAttention {
     /// Builds `latents`, `d1`, `d2`, `positions` and `token_multiplier` under `p`.
-    pub fn new(p: nn::Path, config: &HeadConfig) -> Self {
+    pub fn new(p: nn::Path<'_>, config: &HeadConfig) -> Self {
         let d = config.hidden_size;
         let h = config.half_context;
         let n_positions = 2 * h + 4;

@@ -59,7 +59,7 @@ pub struct GreedyDecoding {
 
 impl SruParser {
     /// Builds the head's variables under `p` (`memory.*`, `attention.*`, `action_head.*`).
-    pub fn new(p: nn::Path, config: &HeadConfig) -> Self {
+    pub fn new(p: nn::Path<'_>, config: &HeadConfig) -> Self {
         Self {
             memory: ActionMemory::new(&p / "memory", config),
             attention: LatentAttention::new(&p / "attention", config),

@@ -51,7 +51,7 @@ pub struct RuntimeOptions {
 }
 
 /// Precision of the encoder at inference (`--precision` of the commands that serve a model).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
     /// fp32, as trained.

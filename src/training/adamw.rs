@@ -15,9 +15,13 @@ use crate::error::{Result, SruNerError, TorchContext};
 /// AdamW's constants; the learning rates are set per step with [`AdamW::set_learning_rate`].
 #[derive(Debug, Clone, Copy)]
 pub struct AdamWConfig {
+    /// Decay of the first moment (0.9).
     pub beta1: f64,
+    /// Decay of the second moment (0.98).
     pub beta2: f64,
+    /// Added to the second moment's root (1e-6).
     pub eps: f64,
+    /// Decoupled weight decay, times the learning rate (1e-3).
     pub weight_decay: f64,
 }
 

@@ -1,7 +1,6 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
@@ -20,13 +19,19 @@ use crate::transition::{timesteps_tensor, Timestep};
 /// One line of `<output>/metrics.jsonl`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EpochMetrics {
+    /// The epoch, counted from 1.
     pub epoch: usize,
+    /// Optimizer steps in the epoch.
     pub steps: usize,
+    /// Mean training loss over the epoch's steps.
     pub train_loss: f64,
     /// Dev F1 per corpus (disjoint mode), then their mean weighted by gold mentions.
     pub dev_f1: Vec<(String, f64)>,
+    /// The mention-weighted mean of `dev_f1`: what picks the best epoch.
     pub dev_f1_weighted: f64,
+    /// Wall time of the epoch, dev evaluation included.
     pub seconds: f64,
+    /// Whether this epoch was the best so far (and saved as the model directory).
     pub best: bool,
     /// Training sentences per second of the epoch's steps (dev evaluation left out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -39,16 +44,51 @@ pub struct EpochMetrics {
 /// Share of a training epoch's step time per stage (they add up to 1).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StageShares {
+    /// Building the batch tensors.
     pub prepare: f64,
+    /// The encoder's forward pass.
     pub encoder_forward: f64,
+    /// The head's teacher-forced pass and the loss.
     pub head_forward: f64,
+    /// Back-propagation through head and encoder.
     pub backward: f64,
+    /// Gradient clipping and the AdamW update.
     pub optimizer: f64,
+}
+
+/// What the training job reports while it runs, for the caller to draw progress from.
+#[derive(Debug)]
+pub enum TrainingEvent<'a> {
+    /// An epoch starts.
+    EpochStarted {
+        /// The epoch, counted from 1.
+        epoch: usize,
+        /// Epochs in the run's schedule.
+        epochs: usize,
+        /// Steps in this epoch.
+        steps: usize,
+    },
+    /// A step of the epoch is done.
+    Step {
+        /// The epoch, counted from 1.
+        epoch: usize,
+        /// The step, counted from 1.
+        step: usize,
+        /// Steps in this epoch.
+        steps: usize,
+        /// The epoch's mean training loss so far.
+        mean_loss: f64,
+        /// Training sentences per second so far in this epoch.
+        sentences_per_second: f64,
+    },
+    /// The epoch is done: dev scored, its metrics line appended, checkpoint (and best model) saved.
+    EpochFinished(&'a EpochMetrics),
 }
 
 /// How one invocation of the training job runs.
 #[derive(Debug, Clone, Copy)]
 pub struct TrainRun {
+    /// Where the model trains.
     pub device: Device,
     /// Continue from `<output>/checkpoint`: weights, optimizer moments and epoch count.
     pub resume: bool,
@@ -225,7 +265,7 @@ impl TrainingJob {
             if optimizer_path.is_file() {
                 optimizer.load(&optimizer_path)?;
             } else {
-                eprintln!("{}: no optimizer state (an older checkpoint): moments restart from zero", checkpoint.display());
+                tracing::warn!("{}: no optimizer state (an older checkpoint): moments restart from zero", checkpoint.display());
             }
         }
         let samplers = corpora
@@ -282,9 +322,9 @@ impl TrainingJob {
 
 /// Runs the training job of `config`; with `run.resume`, continues from `<output>/checkpoint` exactly
 /// as if it had not stopped (fp32 weights and AdamW moments are in `optimizer.safetensors` there, and
-/// sampling is seeded per epoch). Calls `on_epoch` after each epoch's metrics line is written. Returns
-/// the metrics of every epoch run now.
-pub fn train(config: &TrainingConfig, run: &TrainRun, on_epoch: &mut dyn FnMut(&EpochMetrics)) -> Result<Vec<EpochMetrics>> {
+/// sampling is seeded per epoch). Reports each epoch's start, each step and each finished epoch to
+/// `on_event`. Returns the metrics of every epoch run now.
+pub fn train(config: &TrainingConfig, run: &TrainRun, on_event: &mut dyn FnMut(TrainingEvent<'_>)) -> Result<Vec<EpochMetrics>> {
     let TrainRun { device, resume, stop_after_epochs } = *run;
     let mut job = TrainingJob::new(config, device, resume)?;
     std::fs::create_dir_all(&config.output).map_err(|source| SruNerError::Io { path: config.output.clone(), source })?;
@@ -305,32 +345,21 @@ pub fn train(config: &TrainingConfig, run: &TrainRun, on_epoch: &mut dyn FnMut(&
         }
         let started = Instant::now();
         let batches = job.plan_epoch(epoch);
-        let progress = ProgressBar::new(steps_per_epoch as u64).with_style(
-            ProgressStyle::with_template("epoch {msg} {bar:30} {pos}/{len} steps, {per_sec}, ETA {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
+        on_event(TrainingEvent::EpochStarted { epoch: epoch + 1, epochs: config.epochs, steps: steps_per_epoch });
         let (mut loss_sum, mut profile, mut sentences) = (0.0, StepProfile::default(), 0);
         for (step, batch) in batches.iter().enumerate() {
             let report = job.step(epoch * steps_per_epoch + step, batch);
             loss_sum += report.loss;
             sentences += report.sentences;
             profile += report.profile;
-            progress.set_message(format!("{}/{} loss {:.4}", epoch + 1, config.epochs, loss_sum / (step + 1) as f64));
-            progress.inc(1);
-            // Without a terminal (CI, nohup) the bar is hidden: log a line every 50 steps instead.
-            if progress.is_hidden() && (step + 1) % 50 == 0 {
-                eprintln!(
-                    "epoch {}/{} step {}/{}: loss {:.4} ({:.1} sentences/s)",
-                    epoch + 1,
-                    config.epochs,
-                    step + 1,
-                    steps_per_epoch,
-                    loss_sum / (step + 1) as f64,
-                    sentences as f64 / started.elapsed().as_secs_f64()
-                );
-            }
+            on_event(TrainingEvent::Step {
+                epoch: epoch + 1,
+                step: step + 1,
+                steps: steps_per_epoch,
+                mean_loss: loss_sum / (step + 1) as f64,
+                sentences_per_second: sentences as f64 / started.elapsed().as_secs_f64(),
+            });
         }
-        progress.finish_and_clear();
         let training_seconds = started.elapsed().as_secs_f64();
 
         let (dev_f1, f1) = job.evaluate_dev()?;
@@ -376,17 +405,7 @@ pub fn train(config: &TrainingConfig, run: &TrainRun, on_epoch: &mut dyn FnMut(&
             }),
         };
         append_json_line(&metrics_path, &metrics)?;
-        eprintln!(
-            "epoch {}/{}: loss {:.4}, dev F1 {:.4}{} ({:.0} s, {:.1} training sentences/s)",
-            metrics.epoch,
-            config.epochs,
-            metrics.train_loss,
-            f1,
-            if best { " (best, saved)" } else { "" },
-            metrics.seconds,
-            sentences as f64 / training_seconds
-        );
-        on_epoch(&metrics);
+        on_event(TrainingEvent::EpochFinished(&metrics));
         history.push(metrics);
     }
     Ok(history)
@@ -407,7 +426,7 @@ fn prepare_corpora(model: &SruNerModel, loaded: Vec<(String, Vec<CorpusSentence>
             }
         }
         if skipped > 0 {
-            eprintln!("{name}: skipped {skipped} training sentences longer than {max} word pieces");
+            tracing::warn!("{name}: skipped {skipped} training sentences longer than {max} word pieces");
         }
         let declared = train.first().map(|s| s.types.clone()).unwrap_or_default();
         let mut foreign = vec![0f32; vocabulary.len()];

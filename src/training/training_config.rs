@@ -47,24 +47,33 @@ pub struct TrainingConfig {
     /// The shared type set in action order [default: the corpora's declared types in order].
     #[serde(default)]
     pub types: Vec<String>,
+    /// Seed of the head's initialisation and of sampling.
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// Epochs; the learning rates decay to zero over them.
     #[serde(default = "default_epochs")]
     pub epochs: usize,
     /// Sentences per epoch [default: the mean corpus size, model.md §3].
     pub epoch_sentences: Option<usize>,
+    /// Sentences per step (16).
     #[serde(default = "default_batch")]
     pub batch_size: usize,
+    /// Peak learning rate of the encoder.
     #[serde(default = "default_encoder_lr")]
     pub encoder_lr: f64,
+    /// Peak learning rate of the head.
     #[serde(default = "default_head_lr")]
     pub head_lr: f64,
+    /// Linear warm-up of the encoder's learning rate, in epochs.
     #[serde(default = "default_encoder_warmup")]
     pub encoder_warmup_epochs: f64,
+    /// Linear warm-up of the head's learning rate, in epochs.
     #[serde(default = "default_head_warmup")]
     pub head_warmup_epochs: f64,
+    /// AdamW's decoupled weight decay (1e-3).
     #[serde(default = "default_weight_decay")]
     pub weight_decay: f64,
+    /// Largest global gradient norm (1.0).
     #[serde(default = "default_clip")]
     pub gradient_clip: f64,
     /// Stop after this many epochs without a better dev F1.

@@ -20,10 +20,22 @@ pub struct TransitionOracle<'a> {
 pub enum OracleError {
     /// The span is empty or reaches past the sentence.
     #[error("span {start}..{end} does not fit a sentence of {n_words} words")]
-    SpanOutOfRange { start: usize, end: usize, n_words: usize },
+    SpanOutOfRange {
+        /// First word of the span.
+        start: usize,
+        /// One past the span's last word.
+        end: usize,
+        /// Words in the sentence.
+        n_words: usize,
+    },
     /// The span's type is not in the vocabulary.
     #[error("span type {label} is not in the type set ({n_types} types)")]
-    UnknownType { label: usize, n_types: usize },
+    UnknownType {
+        /// The span's type index.
+        label: usize,
+        /// Types in the type set.
+        n_types: usize,
+    },
 }
 
 impl<'a> TransitionOracle<'a> {

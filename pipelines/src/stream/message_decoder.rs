@@ -25,10 +25,20 @@ pub enum DeadLetterReason {
     MissingTextField(String),
     /// The text field holds something other than a string or null.
     #[error("the text field {field:?} is a JSON {found}, not a string")]
-    TextNotAString { field: String, found: &'static str },
+    TextNotAString {
+        /// The text field's path in the message.
+        field: String,
+        /// The JSON type found.
+        found: &'static str,
+    },
     /// The text is longer than `max_text_bytes`.
     #[error("the text is {bytes} bytes, over the limit of {limit} (max_text_bytes)")]
-    TextTooLarge { bytes: usize, limit: usize },
+    TextTooLarge {
+        /// The text's size in bytes.
+        bytes: usize,
+        /// The limit (`max_text_bytes`).
+        limit: usize,
+    },
     /// The message already has a field where the stage writes its results.
     #[error("the message already has a field {0:?}; choose another entities_field/model_field")]
     FieldClash(String),

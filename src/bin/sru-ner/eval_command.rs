@@ -4,9 +4,11 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use sru_ner::corpus::CorpusStore;
-use sru_ner::evaluation::{evaluate, probe_gold_actions, EvaluationMode};
+use sru_ner::evaluation::{evaluate, probe_gold_actions};
 use sru_ner::model::SruNerModel;
 use sru_ner::runtime::{parse_device, Precision, RuntimeOptions};
+
+use crate::option_choices::{EvaluationModeChoice, PrecisionChoice};
 
 use crate::model_args::default_model_dir;
 
@@ -27,7 +29,7 @@ pub struct EvalArgs {
     split: String,
     /// disjoint: drop predicted types the corpus does not annotate; merged: count them as errors.
     #[arg(long, value_enum, default_value = "disjoint")]
-    mode: EvaluationMode,
+    mode: EvaluationModeChoice,
     /// Print JSON: `micro`, `per_type`, `nested` with precision/recall/f1 in 0-1, and `unknown_types`.
     #[arg(long)]
     json: bool,
@@ -36,7 +38,7 @@ pub struct EvalArgs {
     device: String,
     /// Encoder precision (to measure what bf16 costs in F1).
     #[arg(long, value_enum, default_value = "fp32")]
-    precision: Precision,
+    precision: PrecisionChoice,
     /// Instead of F1: run the head teacher-forced on the gold actions (every type treated as
     /// annotated) and count the gold TR/RE actions it finds likely (p > 0.5) but that lose the
     /// timestep's argmax to SH, so greedy decoding never takes them (issue 13's diagnostic).
@@ -49,7 +51,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let device = parse_device(&args.device)?;
     let dir = args.model.clone().unwrap_or_else(default_model_dir);
     let mut model = SruNerModel::load(&dir, device).with_context(|| format!("loading {}", dir.display()))?;
-    model.cast_encoder(args.precision.kind());
+    model.cast_encoder(Precision::from(args.precision).kind());
     let sentences = CorpusStore::new(&args.store).read(&args.corpus, &args.split)?;
     anyhow::ensure!(!sentences.is_empty(), "no sentences for {}/{} in {}", args.corpus, args.split, args.store.display());
     if args.probe {
@@ -74,7 +76,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let report = evaluate(&model, &sentences, args.mode, &RuntimeOptions { device, ..RuntimeOptions::default() })?;
+    let report = evaluate(&model, &sentences, args.mode.into(), &RuntimeOptions { device, ..RuntimeOptions::default() })?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report.to_json())?);
         return Ok(());

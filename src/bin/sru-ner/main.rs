@@ -4,6 +4,7 @@ mod eval_command;
 mod import_command;
 mod model_args;
 mod models_command;
+mod option_choices;
 mod parquet_annotation;
 mod sql_command;
 mod stream_command;
@@ -19,6 +20,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once at start-up, so the size of the largest variant's arguments does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Annotate text (one JSON object per document, in input order), or Parquet into Parquet with --output.

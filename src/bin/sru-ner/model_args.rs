@@ -3,7 +3,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use sru_ner::runtime::{parse_device, ModelRuntime, ModelSource, Precision, RuntimeOptions};
+use sru_ner::runtime::{parse_device, ModelRuntime, ModelSource, RuntimeOptions};
+
+use crate::option_choices::PrecisionChoice;
 
 /// Which model serves, and on what.
 #[derive(Debug, Clone, Args)]
@@ -23,7 +25,7 @@ pub struct ModelArgs {
     /// Encoder precision: fp32, or bf16 (faster on CPUs with AVX512-BF16/AMX and on GPUs; see
     /// benches/README.md for its F1 cost).
     #[arg(long, value_enum, default_value = "fp32")]
-    pub precision: Precision,
+    pub precision: PrecisionChoice,
 }
 
 /// Where the committed default model lives.
@@ -43,7 +45,7 @@ impl ModelArgs {
             device: parse_device(&self.device)?,
             token_budget: self.token_budget,
             threads: self.threads,
-            precision: self.precision,
+            precision: self.precision.into(),
             ..RuntimeOptions::default()
         };
         ModelRuntime::start(source, options).context("loading the model")

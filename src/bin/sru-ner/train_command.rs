@@ -3,8 +3,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
 use sru_ner::runtime::parse_device;
-use sru_ner::training::{train, EpochMetrics, TrainRun, TrainingConfig};
+use sru_ner::training::{train, TrainRun, TrainingConfig, TrainingEvent};
 
 /// Arguments of `sru-ner train`.
 #[derive(Debug, Args)]
@@ -33,10 +34,43 @@ pub struct TrainArgs {
 /// Runs the command.
 pub fn run(args: TrainArgs) -> Result<()> {
     let config = TrainingConfig::from_file(&args.config)?;
-    let mut plot = |_: &EpochMetrics| plot_metrics(&config.output);
     let run = TrainRun { device: parse_device(&args.device)?, resume: args.resume, stop_after_epochs: args.stop_after_epochs };
-    let history = train(&config, &run, &mut plot).context("training")?;
-    match history.iter().filter(|m| m.best).last() {
+    let mut progress = ProgressBar::hidden();
+    let mut on_event = |event: TrainingEvent<'_>| match event {
+        TrainingEvent::EpochStarted { steps, .. } => {
+            progress = ProgressBar::new(steps as u64).with_style(
+                ProgressStyle::with_template("epoch {msg} {bar:30} {pos}/{len} steps, {per_sec}, ETA {eta}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+        }
+        TrainingEvent::Step { epoch, step, steps, mean_loss, sentences_per_second } => {
+            progress.set_message(format!("{epoch}/{} loss {mean_loss:.4}", config.epochs));
+            progress.inc(1);
+            // Without a terminal (CI, nohup) the bar is hidden: a line every 50 steps instead.
+            if progress.is_hidden() && step % 50 == 0 {
+                eprintln!(
+                    "epoch {epoch}/{} step {step}/{steps}: loss {mean_loss:.4} ({sentences_per_second:.1} sentences/s)",
+                    config.epochs
+                );
+            }
+        }
+        TrainingEvent::EpochFinished(metrics) => {
+            progress.finish_and_clear();
+            eprintln!(
+                "epoch {}/{}: loss {:.4}, dev F1 {:.4}{} ({:.0} s, {:.1} training sentences/s)",
+                metrics.epoch,
+                config.epochs,
+                metrics.train_loss,
+                metrics.dev_f1_weighted,
+                if metrics.best { " (best, saved)" } else { "" },
+                metrics.seconds,
+                metrics.training_sentences_per_second.unwrap_or(0.0)
+            );
+            plot_metrics(&config.output);
+        }
+    };
+    let history = train(&config, &run, &mut on_event).context("training")?;
+    match history.iter().rfind(|m| m.best) {
         Some(best) => eprintln!("best dev F1 {:.4} at epoch {}: model in {}", best.dev_f1_weighted, best.epoch, config.output.display()),
         None => eprintln!("no epoch improved on the checkpoint; model in {} unchanged", config.output.display()),
     }

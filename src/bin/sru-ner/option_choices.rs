@@ -1,0 +1,43 @@
+//! Command-line forms of the library's option enums: the library does not depend on clap, so each
+//! choice is mirrored here with its help text and converted on use.
+use clap::ValueEnum;
+use sru_ner::evaluation::EvaluationMode;
+use sru_ner::runtime::Precision;
+
+/// `--precision`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PrecisionChoice {
+    /// fp32, as trained.
+    Fp32,
+    /// bfloat16 weights and activations in the encoder, fp32 head (faster on CPUs with AVX512-BF16 or
+    /// AMX, and on GPUs); its F1 cost on the dev sets is in benches/README.md.
+    Bf16,
+}
+
+impl From<PrecisionChoice> for Precision {
+    fn from(choice: PrecisionChoice) -> Self {
+        match choice {
+            PrecisionChoice::Fp32 => Precision::Fp32,
+            PrecisionChoice::Bf16 => Precision::Bf16,
+        }
+    }
+}
+
+/// `eval --mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvaluationModeChoice {
+    /// Drop them (the paper's per-corpus evaluation): the corpus never labels them, so they are neither
+    /// right nor wrong.
+    Disjoint,
+    /// Keep them: every prediction counts, so a type outside the corpus's set is a false positive.
+    Merged,
+}
+
+impl From<EvaluationModeChoice> for EvaluationMode {
+    fn from(choice: EvaluationModeChoice) -> Self {
+        match choice {
+            EvaluationModeChoice::Disjoint => EvaluationMode::Disjoint,
+            EvaluationModeChoice::Merged => EvaluationMode::Merged,
+        }
+    }
+}
