@@ -1,6 +1,8 @@
 use std::path::PathBuf;
 
+#[cfg(feature = "bulk")]
 use arrow_schema::ArrowError;
+#[cfg(feature = "bulk")]
 use parquet::errors::ParquetError;
 use sru_ner_schemas::AnnotateError;
 
@@ -19,6 +21,7 @@ pub enum PipelineError {
         source: std::io::Error,
     },
     /// A Parquet file could not be read or written.
+    #[cfg(feature = "bulk")]
     #[error("{path}: {source}")]
     Parquet {
         /// The file or folder concerned.
@@ -27,6 +30,7 @@ pub enum PipelineError {
         source: ParquetError,
     },
     /// An Arrow batch could not be built.
+    #[cfg(feature = "bulk")]
     #[error("{path}: {source}")]
     Arrow {
         /// The file or folder concerned.
@@ -109,6 +113,7 @@ pub enum PipelineError {
     #[error("stream settings: {0}")]
     StreamConfig(String),
     /// A Kafka client call failed.
+    #[cfg(feature = "stream")]
     #[error("kafka: {context}: {source}")]
     Kafka {
         /// What was being done.
