@@ -16,15 +16,20 @@ pub fn python() -> PathBuf {
     repo().join(".venv/bin/python")
 }
 
-/// `../shared/data/<sub>` if present; otherwise prints why the test is skipped and returns None.
+/// `../shared/data/<sub>` if present; otherwise prints why the test is skipped and returns None. Under
+/// CI (`CI` set and not `false`), where `../shared` is always beside the checkout, an absent folder
+/// fails the test instead, so that a test cannot pass by skipping.
 pub fn shared_data(sub: &str) -> Option<PathBuf> {
     let path = repo().join("../shared/data").join(sub);
     if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("SKIPPED: {} is absent (the real corpora live in ../shared beside the checkout)", path.display());
-        None
+        return Some(path);
     }
+    let why = format!("{} is absent (the real corpora live in ../shared beside the checkout)", path.display());
+    if std::env::var("CI").is_ok_and(|ci| !ci.is_empty() && ci != "false") {
+        panic!("{why}; under CI the shared data must be there");
+    }
+    eprintln!("SKIPPED: {why}");
+    None
 }
 
 /// Every abstract of `../shared/data/pubmed_raw` (title line + abstract line per file), sorted by file name.
