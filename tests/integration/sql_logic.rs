@@ -2,7 +2,7 @@
 //! committed default model, end to end. `pubmed.slt` also needs `../shared/data/pubmed_raw` (skipped
 //! without it). The function's SQL behaviour on its own is specified in `udfs/tests/sql/`.
 use crate::common;
-#[path = "../../udfs/tests/slt_runner.rs"]
+#[path = "../../udfs/tests/support/slt_runner.rs"]
 mod slt_runner;
 
 use std::sync::Arc;

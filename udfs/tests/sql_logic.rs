@@ -1,5 +1,6 @@
 //! The SQL behaviour of `sru_ner(text)` (`tests/sql/*.slt`), on a stand-in annotator that tags a fixed
 //! word list: no model, no libtorch. The root crate runs the same runner on the real model.
+#[path = "support/slt_runner.rs"]
 mod slt_runner;
 
 use std::path::Path;
