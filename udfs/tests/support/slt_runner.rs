@@ -1,6 +1,6 @@
 //! Runs a sqllogictest file against a DataFusion context with `sru_ner` registered on an annotator and
 //! Parquet tables registered by name. Shared by this crate's tests (a stand-in annotator) and the root
-//! crate's `tests/sql_logic.rs` (the real model), which includes this file by path.
+//! crate's `tests/integration/sql_logic.rs` (the real model), which includes this file by path.
 
 use std::path::Path;
 use std::sync::Arc;
