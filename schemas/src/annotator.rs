@@ -43,7 +43,7 @@ pub enum AnnotateError {
 /// ```
 pub trait Annotator: Send + Sync {
     /// Annotates `texts`; the result has one entry per input text, in input order, each holding that
-    /// text's mentions sorted by `(start, -end, label)`. An empty or whitespace-only text gives no
+    /// text's mentions sorted by `(start, -end, label)` ([`Entity::sort_in_document_order`]). An empty or whitespace-only text gives no
     /// mentions.
     fn annotate(&self, texts: &[&str]) -> Result<Vec<Vec<Entity>>, AnnotateError>;
 

@@ -20,6 +20,14 @@ pub struct Entity {
     pub score: f32,
 }
 
+impl Entity {
+    /// Sorts `entities` in the order [`Annotator::annotate`](crate::Annotator::annotate) promises:
+    /// by start, then longest first (an outer mention before the ones nested in it), then by label.
+    pub fn sort_in_document_order(entities: &mut [Entity]) {
+        entities.sort_by(|a, b| (a.start, std::cmp::Reverse(a.end), &a.label).cmp(&(b.start, std::cmp::Reverse(b.end), &b.label)));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -31,5 +39,14 @@ mod tests {
         assert_eq!(json, r#"{"start":3,"end":7,"label":"Chemical","text":"NaCl","score":0.5}"#);
         let back: Entity = serde_json::from_str(&json).unwrap();
         assert_eq!(back, e);
+    }
+
+    #[test]
+    fn document_order_is_start_then_longest_then_label() {
+        let e = |start, end, label: &str| Entity { start, end, label: label.into(), text: String::new(), score: 1.0 };
+        let mut entities = vec![e(4, 6, "b"), e(0, 2, "b"), e(0, 9, "b"), e(0, 2, "a")];
+        Entity::sort_in_document_order(&mut entities);
+        let order: Vec<_> = entities.iter().map(|x| (x.start, x.end, x.label.as_str())).collect();
+        assert_eq!(order, [(0, 9, "b"), (0, 2, "a"), (0, 2, "b"), (4, 6, "b")]);
     }
 }

@@ -54,7 +54,7 @@ impl LexiconAnnotator {
                 }
             }
         }
-        entities.sort_by(|a, b| (a.start, std::cmp::Reverse(a.end), &a.label).cmp(&(b.start, std::cmp::Reverse(b.end), &b.label)));
+        Entity::sort_in_document_order(&mut entities);
         entities
     }
 }

@@ -81,7 +81,7 @@ impl PreparedDocument {
                 })
             })
             .collect();
-        entities.sort_by(|a, b| (a.start, std::cmp::Reverse(a.end), &a.label).cmp(&(b.start, std::cmp::Reverse(b.end), &b.label)));
+        Entity::sort_in_document_order(&mut entities);
         entities
     }
 }
