@@ -1,6 +1,9 @@
 //! Deterministic stand-ins for a model, so that the surfaces (SQL, bulk, stream) can be tested without
 //! libtorch or a trained model. Behind the `test-util` feature.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
 use crate::{AnnotateError, Annotator, Entity};
 
 /// An [`Annotator`] that tags every whole-word occurrence of the phrases it was given.
@@ -20,18 +23,28 @@ use crate::{AnnotateError, Annotator, Entity};
 /// assert_eq!(found, [(0, 7, "Chemical"), (12, 25, "Disease")]);
 /// assert!(entities[1].is_empty());
 /// ```
+///
+/// It counts the texts it was asked to annotate ([`LexiconAnnotator::texts_annotated`]), so a test can
+/// check how many rows reached the model; clones share the count.
 #[derive(Debug, Clone)]
 pub struct LexiconAnnotator {
     phrases: Vec<(Vec<char>, String)>,
     failure_marker: Option<String>,
     model_id: String,
+    texts_annotated: Arc<AtomicUsize>,
 }
 
 impl LexiconAnnotator {
     /// Tags each `(phrase, label)` pair (case-sensitive).
     pub fn new(entries: &[(&str, &str)]) -> Self {
         let phrases = entries.iter().filter(|(p, _)| !p.is_empty()).map(|(p, l)| (p.chars().collect(), l.to_string())).collect();
-        Self { phrases, failure_marker: None, model_id: "lexicon-test-annotator".into() }
+        Self { phrases, failure_marker: None, model_id: "lexicon-test-annotator".into(), texts_annotated: Arc::default() }
+    }
+
+    /// How many texts (rows) all calls of this annotator and its clones were given, failed batches
+    /// included.
+    pub fn texts_annotated(&self) -> usize {
+        self.texts_annotated.load(Ordering::SeqCst)
     }
 
     /// The same annotator, except that a batch in which some text contains `marker` fails with
@@ -61,6 +74,7 @@ impl LexiconAnnotator {
 
 impl Annotator for LexiconAnnotator {
     fn annotate(&self, texts: &[&str]) -> Result<Vec<Vec<Entity>>, AnnotateError> {
+        self.texts_annotated.fetch_add(texts.len(), Ordering::SeqCst);
         if let Some(marker) = &self.failure_marker {
             if let Some(row) = texts.iter().position(|t| t.contains(marker.as_str())) {
                 return Err(AnnotateError::Model(format!("test failure requested by text {row} of the batch")));
@@ -91,7 +105,8 @@ mod tests {
     fn fails_the_batch_that_holds_the_marker() {
         let lexicon = LexiconAnnotator::new(&[("a", "X")]).failing_on("FAIL");
         assert_eq!(lexicon.annotate(&["a"]).unwrap()[0].len(), 1);
-        let error = lexicon.annotate(&["a", "please FAIL"]).unwrap_err();
+        let error = lexicon.clone().annotate(&["a", "please FAIL"]).unwrap_err();
         assert!(matches!(error, AnnotateError::Model(ref m) if m.contains("text 1")), "{error}");
+        assert_eq!(lexicon.texts_annotated(), 3, "clones share the count");
     }
 }

@@ -10,11 +10,14 @@
 //! NULL out and an empty string an empty list. It accepts Utf8, LargeUtf8 and Utf8View. Every call goes
 //! to one shared [`Annotator`], which batches the rows of all partitions together on one model.
 //!
-//! Embedding DataFusion? Register the function on your own context with [`register_sru_ner`].
+//! Embedding DataFusion? Register the function on your own context with [`register_sru_ner`], which
+//! also adds [`AnnotateAfterTopK`] so that `ORDER BY ... LIMIT n` annotates only the n rows it keeps.
 
+mod annotate_after_top_k;
 mod register_sru_ner;
 mod sru_ner_udf;
 
+pub use annotate_after_top_k::AnnotateAfterTopK;
 pub use register_sru_ner::register_sru_ner;
 pub use sru_ner_schemas::Annotator;
 pub use sru_ner_udf::SruNerUdf;

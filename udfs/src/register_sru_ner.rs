@@ -1,13 +1,15 @@
 use std::sync::Arc;
 
 use datafusion::logical_expr::ScalarUDF;
+use datafusion::optimizer::OptimizerRule;
 use datafusion::prelude::SessionContext;
 use sru_ner_schemas::Annotator;
 
-use crate::SruNerUdf;
+use crate::{AnnotateAfterTopK, SruNerUdf};
 
 /// Registers `sru_ner(text)` on `ctx`, served by `annotator` (for example a `ModelRuntime` from the
-/// `sru-ner` crate). Every query of the context shares that one annotator.
+/// `sru-ner` crate), and the optimizer rule [`AnnotateAfterTopK`] (once per context). Every query of the
+/// context shares that one annotator.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -29,4 +31,8 @@ use crate::SruNerUdf;
 /// ```
 pub fn register_sru_ner(ctx: &SessionContext, annotator: Arc<dyn Annotator>) {
     ctx.register_udf(ScalarUDF::from(SruNerUdf::new(annotator)));
+    let rule = AnnotateAfterTopK;
+    if !ctx.state().optimizers().iter().any(|r| r.name() == rule.name()) {
+        ctx.add_optimizer_rule(Arc::new(rule));
+    }
 }
