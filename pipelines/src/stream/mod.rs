@@ -7,9 +7,16 @@
 //! dead-letter record) is acknowledged by the broker ([`OffsetLedger`]). Exactly-once commits each
 //! batch's records and offsets in one Kafka transaction. Partition revocation drains and commits; a stop
 //! request stops fetching, finishes in-flight work, commits and leaves the group.
+//!
+//! The stage's parts, in the order a message meets them: `stage_intake` (consumer thread, decoding,
+//! back-pressure), `batch_enrichment` (one model call per batch, output and dead-letter records),
+//! `record_delivery` (produce, acknowledge, commit or transact), tied together by `stream_stage`.
+mod batch_enrichment;
 mod message_decoder;
 mod offset_ledger;
+mod record_delivery;
 mod stage_consumer_context;
+mod stage_intake;
 mod stage_metrics;
 mod stream_config;
 mod stream_stage;

@@ -21,14 +21,14 @@ pub struct StageConsumerContext {
 
 impl ClientContext for StageConsumerContext {
     fn stats(&self, statistics: Statistics) {
-        for (topic, stats) in &statistics.topics {
-            for (partition, stats) in &stats.partitions {
-                if *partition >= 0 && stats.consumer_lag >= 0 {
-                    let labels = PartitionLabels { topic: topic.clone(), partition: partition.to_string() };
-                    self.metrics.consumer_lag.get_or_create(&labels).set(stats.consumer_lag);
-                }
-            }
-        }
+        let lags: Vec<(String, i32, i64)> = statistics
+            .topics
+            .iter()
+            .flat_map(|(topic, stats)| stats.partitions.iter().map(move |(partition, stats)| (topic, *partition, stats.consumer_lag)))
+            .filter(|(_, partition, lag)| *partition >= 0 && *lag >= 0)
+            .map(|(topic, partition, lag)| (topic.clone(), partition, lag))
+            .collect();
+        self.metrics.set_consumer_lag(&lags);
     }
 }
 

@@ -1,5 +1,6 @@
 //! The stage's Prometheus metrics and the `GET /metrics` endpoint that serves them.
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -46,6 +47,10 @@ pub struct StageMetrics {
     pub in_flight: Gauge,
     /// Consumer lag per input partition, from librdkafka's statistics.
     pub consumer_lag: Family<PartitionLabels, Gauge>,
+    /// Dead-letter records over all reasons (the sum of `messages_dead`, for the summary and the log).
+    dead_letters: AtomicU64,
+    /// Consumer lag summed over the partitions of the latest statistics.
+    total_lag: AtomicI64,
 }
 
 impl Default for StageMetrics {
@@ -65,7 +70,18 @@ impl Default for StageMetrics {
         registry.register("latency_seconds", "Seconds from reading a message to the acknowledgement of its output", latency.clone());
         registry.register("in_flight", "Messages read and not yet acknowledged", in_flight.clone());
         registry.register("consumer_lag", "Messages behind the partition's end, from librdkafka statistics", consumer_lag.clone());
-        Self { registry, messages_in, messages_out, messages_dead, batch_size, latency, in_flight, consumer_lag }
+        Self {
+            registry,
+            messages_in,
+            messages_out,
+            messages_dead,
+            batch_size,
+            latency,
+            in_flight,
+            consumer_lag,
+            dead_letters: AtomicU64::new(0),
+            total_lag: AtomicI64::new(0),
+        }
     }
 }
 
@@ -77,23 +93,28 @@ impl StageMetrics {
         text
     }
 
-    /// Dead-letter records over all reasons.
-    pub fn dead_total(&self) -> u64 {
-        let text = self.encode();
-        text.lines()
-            .filter(|line| line.starts_with("sru_ner_stream_messages_dead_total{"))
-            .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
-            .sum()
+    /// Counts an acknowledged dead-letter record of reason `kind`.
+    pub fn count_dead_letter(&self, kind: &str) {
+        self.messages_dead.get_or_create(&ReasonLabel { reason: kind.into() }).inc();
+        self.dead_letters.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Total consumer lag over the partitions reported so far.
+    /// Dead-letter records over all reasons.
+    pub fn dead_letters(&self) -> u64 {
+        self.dead_letters.load(Ordering::Relaxed)
+    }
+
+    /// Records the lag of one statistics report: each partition's gauge and their sum.
+    pub fn set_consumer_lag(&self, lags: &[(String, i32, i64)]) {
+        for (topic, partition, lag) in lags {
+            self.consumer_lag.get_or_create(&PartitionLabels { topic: topic.clone(), partition: partition.to_string() }).set(*lag);
+        }
+        self.total_lag.store(lags.iter().map(|(_, _, lag)| lag).sum(), Ordering::Relaxed);
+    }
+
+    /// Total consumer lag over the partitions of the latest statistics report.
     pub fn total_lag(&self) -> i64 {
-        let text = self.encode();
-        text.lines()
-            .filter(|line| line.starts_with("sru_ner_stream_consumer_lag{"))
-            .filter_map(|line| line.rsplit(' ').next()?.parse::<i64>().ok())
-            .filter(|lag| *lag >= 0)
-            .sum()
+        self.total_lag.load(Ordering::Relaxed)
     }
 }
 
@@ -153,9 +174,12 @@ mod tests {
     fn serves_the_counters_over_http() {
         let metrics = Arc::new(StageMetrics::default());
         metrics.messages_in.inc_by(3);
-        metrics.messages_dead.get_or_create(&ReasonLabel { reason: "invalid_json".into() }).inc();
-        metrics.messages_dead.get_or_create(&ReasonLabel { reason: "text_too_large".into() }).inc_by(2);
-        assert_eq!(metrics.dead_total(), 3);
+        for kind in ["invalid_json", "text_too_large", "text_too_large"] {
+            metrics.count_dead_letter(kind);
+        }
+        assert_eq!(metrics.dead_letters(), 3);
+        metrics.set_consumer_lag(&[("abstracts".into(), 0, 5), ("abstracts".into(), 1, 7)]);
+        assert_eq!(metrics.total_lag(), 12);
         let endpoint = MetricsEndpoint::start("127.0.0.1:0", metrics).unwrap();
         let mut stream = std::net::TcpStream::connect(endpoint.address).unwrap();
         stream.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
@@ -164,6 +188,8 @@ mod tests {
         assert!(body.starts_with("HTTP/1.0 200") || body.starts_with("HTTP/1.1 200"), "{body}");
         assert!(body.contains("sru_ner_stream_messages_in_total 3"), "{body}");
         assert!(body.contains("sru_ner_stream_messages_dead_total{reason=\"invalid_json\"} 1"), "{body}");
+        assert!(body.contains("sru_ner_stream_messages_dead_total{reason=\"text_too_large\"} 2"), "{body}");
+        assert!(body.contains("sru_ner_stream_consumer_lag{topic=\"abstracts\",partition=\"1\"} 7"), "{body}");
         assert!(body.contains("# TYPE sru_ner_stream_latency_seconds histogram"), "{body}");
     }
 }
