@@ -29,6 +29,13 @@ evaluate() {
   [ "$split" = test ] || out="$results/$(basename "$1").$3.$split.json"
   [ -s "$out" ] || "$sru" eval --model "$1" --store "$2" --corpus "$3" --split "$split" --mode "$4" --json > "$out"
 }
+# evaluate_genes MODEL_DIR: BC2GM test with DNA and RNA predictions scored as genes (BC2GM's GENE covers
+# the DNA and RNA names that JNLPBA types apart), once.
+evaluate_genes() {
+  local out="$results/$(basename "$1").bc2gm.disjoint-genes.json"
+  [ -s "$out" ] || "$sru" eval --model "$1" --store store --corpus bc2gm --split test --mode disjoint \
+    --count-as DNA=Gene_or_protein --count-as RNA=Gene_or_protein --json > "$out"
+}
 # probe MODEL_DIR STORE CORPUS: the teacher-forced probe of gold actions lost to SH (issue 13), once.
 probe() {
   local out="$results/$(basename "$1").$3.probe.json"
@@ -60,6 +67,7 @@ for step in "${steps[@]}"; do
       evaluate models/default store "$c" disjoint
       evaluate models/default store "$c" merged
     done
+    evaluate_genes models/default
     ;;
   halves)
     if [ ! -d store/bc5cdr_chem_half ]; then

@@ -1,3 +1,4 @@
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -195,7 +196,7 @@ impl TrainingJob {
         let mut loaded = Vec::new();
         for spec in &config.corpora {
             let mut train = store.read(&spec.name, &spec.train)?;
-            let mut dev = store.read(&spec.name, &spec.dev)?;
+            let dev = store.read(&spec.name, &spec.dev)?;
             if train.is_empty() || dev.is_empty() {
                 return Err(SruNerError::Config {
                     path: config.store.clone(),
@@ -203,7 +204,7 @@ impl TrainingJob {
                 });
             }
             train.truncate(config.max_train_sentences.unwrap_or(usize::MAX));
-            dev.truncate(config.max_dev_sentences.unwrap_or(usize::MAX));
+            let dev = evenly_spaced(dev, config.max_dev_sentences.unwrap_or(usize::MAX));
             loaded.push((spec.name.clone(), train, dev));
         }
         let types = if config.types.is_empty() {
@@ -310,7 +311,7 @@ impl TrainingJob {
         let mut dev_f1 = Vec::new();
         let (mut weighted, mut mentions) = (0.0, 0usize);
         for corpus in &self.corpora {
-            let report = evaluate(&self.model, &corpus.dev, EvaluationMode::Disjoint, &eval_options)?;
+            let report = evaluate(&self.model, &corpus.dev, EvaluationMode::Disjoint, &BTreeMap::new(), &eval_options)?;
             let gold = report.micro.tp + report.micro.fn_;
             weighted += report.micro.f1() * gold as f64;
             mentions += gold;
@@ -409,6 +410,26 @@ pub fn train(config: &TrainingConfig, run: &TrainRun, on_event: &mut dyn FnMut(T
         history.push(metrics);
     }
     Ok(history)
+}
+
+/// At most `n` of `sentences`, evenly spaced over the split (all of them when there are no more than
+/// `n`). A dev split is ordered by document, so its first sentences are a few documents: Linnaeus's
+/// first 500 dev sentences hold 190 mentions, 118 of them "wheat" or "potato", and its dev F1 swung
+/// between 0.19 and 0.64 from one epoch to the next with whether the model tagged those two words.
+fn evenly_spaced<T>(sentences: Vec<T>, n: usize) -> Vec<T> {
+    let len = sentences.len();
+    if len <= n {
+        return sentences;
+    }
+    let mut next = 0;
+    let mut picked = Vec::with_capacity(n);
+    for (i, sentence) in sentences.into_iter().enumerate() {
+        if next < n && i == next * len / n {
+            picked.push(sentence);
+            next += 1;
+        }
+    }
+    picked
 }
 
 /// Word pieces and gold timesteps of every training sentence; foreign-action masks per corpus.
@@ -541,4 +562,20 @@ fn append_json_line<T: Serialize>(path: &Path, value: &T) -> Result<()> {
         .open(path)
         .map_err(|source| SruNerError::Io { path: path.to_path_buf(), source })?;
     writeln!(file, "{line}").map_err(|source| SruNerError::Io { path: path.to_path_buf(), source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::evenly_spaced;
+
+    #[test]
+    fn dev_sample_spans_the_whole_split() {
+        let picked = evenly_spaced((0..10).collect(), 4);
+        assert_eq!(picked, vec![0, 2, 5, 7]);
+        assert_eq!(evenly_spaced((0..3).collect::<Vec<_>>(), 5), vec![0, 1, 2]);
+        let picked = evenly_spaced((0..4078).collect::<Vec<_>>(), 500);
+        assert_eq!(picked.len(), 500);
+        assert!(picked.windows(2).all(|w| w[0] < w[1]));
+        assert!(*picked.last().unwrap() > 4000, "{:?}", picked.last());
+    }
 }

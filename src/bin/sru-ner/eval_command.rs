@@ -1,4 +1,5 @@
 //! `sru-ner eval`: strict span precision/recall/F1 of a model on a corpus split of the store.
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -30,6 +31,11 @@ pub struct EvalArgs {
     /// disjoint: drop predicted types the corpus does not annotate; merged: count them as errors.
     #[arg(long, value_enum, default_value = "disjoint")]
     mode: EvaluationModeChoice,
+    /// Score predictions of type FROM as type TO, for a corpus whose type covers several model types:
+    /// `--count-as DNA=Gene_or_protein --count-as RNA=Gene_or_protein` on BC2GM, whose GENE mentions
+    /// include the DNA and RNA names that JNLPBA types apart (repeatable; the JSON report lists them).
+    #[arg(long = "count-as", value_name = "FROM=TO", value_parser = parse_count_as)]
+    count_as: Vec<(String, String)>,
     /// Print JSON: `micro`, `per_type`, `nested` with precision/recall/f1 in 0-1, and `unknown_types`.
     #[arg(long)]
     json: bool,
@@ -44,6 +50,14 @@ pub struct EvalArgs {
     /// timestep's argmax to SH, so greedy decoding never takes them (issue 13's diagnostic).
     #[arg(long)]
     probe: bool,
+}
+
+/// `FROM=TO` of `--count-as`.
+fn parse_count_as(value: &str) -> Result<(String, String), String> {
+    match value.split_once('=') {
+        Some((from, to)) if !from.is_empty() && !to.is_empty() => Ok((from.to_string(), to.to_string())),
+        _ => Err(format!("expected FROM=TO (a model type and the corpus type to score it as), got {value:?}")),
+    }
 }
 
 /// Runs the command.
@@ -76,12 +90,25 @@ pub fn run(args: EvalArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let report = evaluate(&model, &sentences, args.mode.into(), &RuntimeOptions { device, ..RuntimeOptions::default() })?;
+    let count_as: BTreeMap<String, String> = args.count_as.iter().cloned().collect();
+    for from in count_as.keys() {
+        anyhow::ensure!(
+            model.vocabulary().types().contains(from),
+            "--count-as {from}=...: the model has no type {from} (its types: {})",
+            model.vocabulary().types().join(", ")
+        );
+    }
+    let report = evaluate(&model, &sentences, args.mode.into(), &count_as, &RuntimeOptions { device, ..RuntimeOptions::default() })?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+        let mut json = report.to_json();
+        json["count_as"] = serde_json::json!(count_as);
+        println!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(());
     }
     println!("{} {}/{} ({} sentences, {:?} mode)", model.manifest().model_id(), args.corpus, args.split, report.sentences, args.mode);
+    for (from, to) in &count_as {
+        println!("  predictions of type {from} are scored as {to}");
+    }
     let row = |name: &str, s: &sru_ner::evaluation::SpanScores| {
         println!(
             "  {name:<18} P {:6.2}  R {:6.2}  F1 {:6.2}  (tp {}, fp {}, fn {})",
