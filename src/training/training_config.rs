@@ -132,7 +132,8 @@ pub struct TrainingConfig {
     pub empty_sentence_weight: f64,
     /// Use at most this many training sentences per corpus (the first ones): for quick runs and tests.
     pub max_train_sentences: Option<usize>,
-    /// Use at most this many dev sentences per corpus.
+    /// Use at most this many dev sentences per corpus, evenly spaced over the dev split (its first ones
+    /// are a few documents only).
     pub max_dev_sentences: Option<usize>,
 }
 
