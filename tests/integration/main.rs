@@ -8,6 +8,7 @@ mod bulk_annotation;
 mod cli_annotate;
 mod corpus_store;
 mod encoder_parity;
+mod input_properties;
 mod kafka_stream;
 mod network;
 mod precision;
