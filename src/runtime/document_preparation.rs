@@ -47,6 +47,13 @@ pub struct PreparedDocument {
 }
 
 impl PreparedDocument {
+    /// [`PreparedDocument::prepare`] for each text, in parallel on the current rayon pool, in order; the
+    /// first error wins.
+    pub fn prepare_all(texts: &[&str], tokenizer: &SubwordTokenizer, max_pieces: usize) -> Result<Vec<Self>> {
+        use rayon::prelude::*;
+        texts.par_iter().map(|text| Self::prepare(text, tokenizer, max_pieces)).collect()
+    }
+
     /// Segments `text` and cuts sentences longer than `max_pieces` word pieces at word boundaries (a
     /// single word longer than that keeps only its first `max_pieces` pieces).
     pub fn prepare(text: &str, tokenizer: &SubwordTokenizer, max_pieces: usize) -> Result<Self> {

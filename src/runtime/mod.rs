@@ -48,6 +48,9 @@ pub struct RuntimeOptions {
     pub threads: Option<i32>,
     /// The encoder's precision; the head always runs in fp32.
     pub precision: Precision,
+    /// Documents per model job within one `annotate` call: the next slice is tokenized (on every core)
+    /// while the model thread works on the previous one. `usize::MAX` tokenizes the whole call first.
+    pub documents_per_job: usize,
 }
 
 /// Precision of the encoder at inference (`--precision` of the commands that serve a model).
@@ -74,7 +77,14 @@ impl Precision {
 
 impl Default for RuntimeOptions {
     fn default() -> Self {
-        Self { device: Device::Cpu, token_budget: 8192, max_batch_sentences: 256, threads: None, precision: Precision::Fp32 }
+        Self {
+            device: Device::Cpu,
+            token_budget: 8192,
+            max_batch_sentences: 256,
+            threads: None,
+            precision: Precision::Fp32,
+            documents_per_job: 256,
+        }
     }
 }
 
@@ -93,8 +103,11 @@ pub fn parse_device(name: &str) -> Result<Device> {
 
 struct Job {
     sentences: Vec<Vec<Vec<u32>>>,
-    reply: Sender<std::result::Result<Vec<Vec<DecodedSpan>>, AnnotateError>>,
+    reply: Sender<JobResult>,
 }
+
+/// The spans of a job's sentences, in order.
+type JobResult = std::result::Result<Vec<Vec<DecodedSpan>>, AnnotateError>;
 
 /// A running model; cheap to share (`Arc`) between threads. Dropping it stops the model thread.
 pub struct ModelRuntime {
@@ -104,6 +117,7 @@ pub struct ModelRuntime {
     manifest: ModelManifest,
     model_id: String,
     timings: Arc<StageTimings>,
+    documents_per_job: usize,
 }
 
 impl ModelRuntime {
@@ -111,6 +125,7 @@ impl ModelRuntime {
     pub fn start(source: ModelSource, options: RuntimeOptions) -> Result<Self> {
         let (ready_tx, ready_rx) = bounded::<Result<(SubwordTokenizer, ModelManifest)>>(1);
         let (jobs_tx, jobs_rx) = unbounded::<Job>();
+        let documents_per_job = options.documents_per_job.max(1);
         let timings = Arc::new(StageTimings::default());
         let thread_timings = Arc::clone(&timings);
         let thread = std::thread::Builder::new()
@@ -151,6 +166,7 @@ impl ModelRuntime {
             model_id: manifest.model_id(),
             manifest,
             timings,
+            documents_per_job,
         })
     }
 
@@ -164,16 +180,23 @@ impl ModelRuntime {
         &self.timings
     }
 
-    /// Splits documents into sentence chunks with word pieces (on the caller's thread).
+    /// Splits documents into sentence chunks with word pieces, in parallel on rayon's pool (every core
+    /// unless the caller installs a smaller pool).
     pub fn prepare(&self, texts: &[&str]) -> std::result::Result<Vec<PreparedDocument>, AnnotateError> {
         let start = Instant::now();
-        let prepared = texts
-            .iter()
-            .map(|t| PreparedDocument::prepare(t, &self.tokenizer, self.manifest.max_word_pieces))
-            .collect::<Result<Vec<_>>>()
+        let prepared = PreparedDocument::prepare_all(texts, &self.tokenizer, self.manifest.max_word_pieces)
             .map_err(|e| AnnotateError::Model(e.to_string()));
         self.timings.add(Stage::Tokenize, start.elapsed());
         prepared
+    }
+
+    /// Hands `sentences` to the model thread; the receiver gets their spans.
+    fn submit(&self, sentences: Vec<Vec<Vec<u32>>>) -> std::result::Result<Receiver<JobResult>, AnnotateError> {
+        let (reply, answer) = bounded(1);
+        let sender = self.jobs.lock().ok().and_then(|j| j.clone());
+        let sender = sender.ok_or_else(|| AnnotateError::RuntimeStopped("shut down".into()))?;
+        sender.send(Job { sentences, reply }).map_err(|_| AnnotateError::RuntimeStopped("model thread ended".into()))?;
+        Ok(answer)
     }
 
     /// Stops accepting work and waits for the model thread to finish what it has.
@@ -193,30 +216,31 @@ impl Drop for ModelRuntime {
 
 impl Annotator for ModelRuntime {
     fn annotate(&self, texts: &[&str]) -> std::result::Result<Vec<Vec<Entity>>, AnnotateError> {
-        let mut documents = self.prepare(texts)?;
-        // The pieces move to the model thread; mapping back needs only each chunk's first word.
-        let sentences: Vec<Vec<Vec<u32>>> =
-            documents.iter_mut().flat_map(|d| d.chunks.iter_mut().map(|c| std::mem::take(&mut c.pieces))).collect();
-        let spans = if sentences.is_empty() {
-            Vec::new()
-        } else {
-            let (reply, answer) = bounded(1);
-            let sender = self.jobs.lock().ok().and_then(|j| j.clone());
-            let sender = sender.ok_or_else(|| AnnotateError::RuntimeStopped("shut down".into()))?;
-            sender.send(Job { sentences, reply }).map_err(|_| AnnotateError::RuntimeStopped("model thread ended".into()))?;
-            answer.recv().map_err(|_| AnnotateError::RuntimeStopped("model thread ended".into()))??
-        };
-        let start = Instant::now();
-        let mut spans = spans.into_iter();
-        let entities = texts
-            .iter()
-            .zip(&documents)
-            .map(|(text, document)| {
+        // Slice by slice: tokenize, hand the pieces to the model thread, and go on to the next slice
+        // while the model works; then collect the answers in order.
+        let mut submitted = Vec::new();
+        for slice in texts.chunks(self.documents_per_job) {
+            let mut documents = self.prepare(slice)?;
+            // The pieces move to the model thread; mapping back needs only each chunk's first word.
+            let sentences: Vec<Vec<Vec<u32>>> =
+                documents.iter_mut().flat_map(|d| d.chunks.iter_mut().map(|c| std::mem::take(&mut c.pieces))).collect();
+            let answer = if sentences.is_empty() { None } else { Some(self.submit(sentences)?) };
+            submitted.push((slice, documents, answer));
+        }
+        let mut entities = Vec::with_capacity(texts.len());
+        for (slice, documents, answer) in submitted {
+            let spans = match answer {
+                None => Vec::new(),
+                Some(answer) => answer.recv().map_err(|_| AnnotateError::RuntimeStopped("model thread ended".into()))??,
+            };
+            let start = Instant::now();
+            let mut spans = spans.into_iter();
+            for (text, document) in slice.iter().zip(&documents) {
                 let per_chunk: Vec<Vec<DecodedSpan>> = spans.by_ref().take(document.chunks.len()).collect();
-                document.entities(text, &per_chunk, self.manifest.types.as_slice())
-            })
-            .collect();
-        self.timings.add(Stage::MapOffsets, start.elapsed());
+                entities.push(document.entities(text, &per_chunk, self.manifest.types.as_slice()));
+            }
+            self.timings.add(Stage::MapOffsets, start.elapsed());
+        }
         Ok(entities)
     }
 
