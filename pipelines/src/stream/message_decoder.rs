@@ -187,4 +187,54 @@ mod tests {
         assert_eq!(decoded.text.as_deref(), Some("Aspirin ✓"));
         assert_eq!(decoded.fields["text"], "Aspirin ✓");
     }
+
+    /// Payloads built from JSON fragments around the configured text path, and arbitrary bytes.
+    fn payloads() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let fragment = prop::sample::select(vec![
+            "{",
+            "}",
+            "[",
+            "]",
+            ",",
+            ":",
+            "\"article\"",
+            "\"abstract\"",
+            "\"article.abstract\"",
+            "\"entities\"",
+            "\"model\"",
+            "\"pmid\"",
+            "\"IL-2 binds\"",
+            "\"a text far over twenty bytes\"",
+            "null",
+            "3",
+            "true",
+            "\"\\u00e9\"",
+            "\"\\ud800\"",
+            " ",
+        ]);
+        prop_oneof![prop::collection::vec(fragment, 0..20).prop_map(|f| f.concat().into_bytes()), any::<Vec<u8>>(),]
+    }
+
+    proptest::proptest! {
+        /// Any payload decodes to a message whose text fits the limit, or to a dead-letter reason with a
+        /// kind and a message; never a panic.
+        #[test]
+        fn any_payload_decodes_or_gets_a_reason(payload in payloads(), text_format in proptest::bool::ANY) {
+            let config = if text_format { StreamConfig { format: MessageFormat::Text, ..json_config() } } else { json_config() };
+            match decode_message(Some(&payload), &config) {
+                Ok(decoded) => {
+                    if let Some(text) = &decoded.text {
+                        proptest::prop_assert!(text.len() <= config.max_text_bytes);
+                    }
+                    proptest::prop_assert!(!decoded.fields.contains_key(&config.entities_field));
+                    proptest::prop_assert!(!decoded.fields.contains_key(&config.model_field));
+                }
+                Err(reason) => {
+                    proptest::prop_assert!(!reason.kind().is_empty());
+                    proptest::prop_assert!(!reason.to_string().is_empty());
+                }
+            }
+        }
+    }
 }
