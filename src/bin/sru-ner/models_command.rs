@@ -79,8 +79,11 @@ fn describe(summary: &ModelSummary) -> String {
     line(
         "head",
         format!(
-            "k = {} latents per action, token multiplier {}, position window ±{}",
-            m.head.latents_per_action, m.head.token_multiplier, m.head.half_context
+            "k = {} latents per action, token multiplier {}{}, position window ±{}",
+            m.head.latents_per_action,
+            if m.head.train_token_multiplier { "learned from " } else { "" },
+            m.head.token_multiplier,
+            m.head.half_context
         ),
     );
     line("weights", if weights.is_empty() { "-".into() } else { weights.join(", ") });
