@@ -49,8 +49,11 @@ pub struct RuntimeOptions {
     /// The encoder's precision; the head always runs in fp32.
     pub precision: Precision,
     /// Documents per model job within one `annotate` call: the next slice is tokenized (on every core)
-    /// while the model thread works on the previous one. `usize::MAX` tokenizes the whole call first.
-    pub documents_per_job: usize,
+    /// while the model thread works on the previous one. `None` picks by device: on CUDA 256, so the
+    /// CPU tokenizes while the GPU encodes; on CPU the whole call at once, because there tokenizing
+    /// competes with the encoder for the same cores (`benches/README.md`, issue 18: 256 was 12 % slower
+    /// end to end on 2 cores).
+    pub documents_per_job: Option<usize>,
 }
 
 /// Precision of the encoder at inference (`--precision` of the commands that serve a model).
@@ -83,7 +86,7 @@ impl Default for RuntimeOptions {
             max_batch_sentences: 256,
             threads: None,
             precision: Precision::Fp32,
-            documents_per_job: 256,
+            documents_per_job: None,
         }
     }
 }
@@ -125,7 +128,7 @@ impl ModelRuntime {
     pub fn start(source: ModelSource, options: RuntimeOptions) -> Result<Self> {
         let (ready_tx, ready_rx) = bounded::<Result<(SubwordTokenizer, ModelManifest)>>(1);
         let (jobs_tx, jobs_rx) = unbounded::<Job>();
-        let documents_per_job = options.documents_per_job.max(1);
+        let documents_per_job = options.documents_per_job.unwrap_or(if options.device.is_cuda() { 256 } else { usize::MAX }).max(1);
         let timings = Arc::new(StageTimings::default());
         let thread_timings = Arc::clone(&timings);
         let thread = std::thread::Builder::new()
