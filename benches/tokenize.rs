@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::{env_or, peak_rss_mib, pubmed_abstract_lines};
 use sru_ner::encoder::{default_encoder_dir, EncoderFiles, SubwordTokenizer};
+use sru_ner::model::MAX_WORD_PIECES;
 use sru_ner::runtime::PreparedDocument;
 
 fn main() {
@@ -28,7 +29,7 @@ fn main() {
         let mut sentences = 0;
         for _ in 0..rounds {
             let start = Instant::now();
-            let prepared = pool.install(|| PreparedDocument::prepare_all(&texts, &tokenizer, 405)).expect("prepare");
+            let prepared = pool.install(|| PreparedDocument::prepare_all(&texts, &tokenizer, MAX_WORD_PIECES)).expect("prepare");
             best = best.min(start.elapsed());
             sentences = prepared.iter().map(|d| d.chunks.len()).sum();
         }

@@ -4,4 +4,4 @@ mod manifest;
 mod sru_ner_model;
 
 pub use manifest::{EncoderReference, ModelManifest, DEFAULT_TYPES};
-pub use sru_ner_model::{BatchProfile, GoldInput, SruNerModel};
+pub use sru_ner_model::{BatchProfile, GoldInput, SruNerModel, MAX_WORD_PIECES};

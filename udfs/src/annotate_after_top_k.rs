@@ -2,7 +2,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Column, Result};
 use datafusion::logical_expr::{Expr, LogicalPlan, Projection, Sort, SortExpr};
 use datafusion::optimizer::push_down_filter::replace_cols_by_name;
@@ -71,15 +71,6 @@ impl OptimizerRule for AnnotateAfterTopK {
 
 /// Whether `expr` calls `sru_ner` anywhere (recognised by its implementation, not its name).
 fn calls_sru_ner(expr: &Expr) -> bool {
-    let mut found = false;
-    let _ = expr.apply(|e| {
-        if let Expr::ScalarFunction(call) = e {
-            if call.func.inner().as_ref().downcast_ref::<SruNerUdf>().is_some() {
-                found = true;
-                return Ok(TreeNodeRecursion::Stop);
-            }
-        }
-        Ok(TreeNodeRecursion::Continue)
-    });
-    found
+    expr.exists(|e| Ok(matches!(e, Expr::ScalarFunction(call) if call.func.inner().as_ref().downcast_ref::<SruNerUdf>().is_some())))
+        .unwrap_or(false)
 }

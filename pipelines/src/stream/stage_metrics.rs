@@ -37,8 +37,9 @@ pub struct StageMetrics {
     pub messages_in: Counter,
     /// Enriched messages acknowledged by the broker.
     pub messages_out: Counter,
-    /// Dead-letter records acknowledged by the broker, by reason.
-    pub messages_dead: Family<ReasonLabel, Counter>,
+    /// Dead-letter records acknowledged by the broker, by reason; counted only through
+    /// [`StageMetrics::count_dead_letter`], which keeps `dead_letters` equal to its sum.
+    messages_dead: Family<ReasonLabel, Counter>,
     /// Messages per model batch.
     pub batch_size: Histogram,
     /// Seconds from reading a message to the broker's acknowledgement of its output.
