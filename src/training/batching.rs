@@ -58,10 +58,41 @@ impl SentenceSampler {
     }
 }
 
-/// Draws `steps × batch_size` sentences from `corpora` (a corpus uniformly, then one of its sentences
-/// by its [`SentenceSampler`], with replacement) and groups them by `batching`; `timesteps(id)` is a
+/// How the corpus of each drawn sentence is chosen.
+#[derive(Debug, Clone)]
+pub enum CorpusSampler {
+    /// Each of `n` corpora equally often (model.md §3).
+    Uniform(usize),
+    /// By the corpora's relative weights.
+    Weighted(WeightedIndex<f64>),
+}
+
+impl CorpusSampler {
+    /// A sampler drawing corpus c `weights[c]` times as often as a corpus of weight 1. Equal weights
+    /// draw exactly what [`CorpusSampler::Uniform`] draws, so a run without weights samples as before
+    /// they existed; weights that are not all positive and finite fall back to uniform.
+    pub fn new(weights: &[f64]) -> Self {
+        let equal = weights.windows(2).all(|w| w[0] == w[1]);
+        if equal || weights.iter().any(|w| !(w.is_finite() && *w > 0.0)) {
+            return CorpusSampler::Uniform(weights.len());
+        }
+        WeightedIndex::new(weights.iter().copied()).map_or(CorpusSampler::Uniform(weights.len()), CorpusSampler::Weighted)
+    }
+
+    fn sample(&self, rng: &mut StdRng) -> usize {
+        match self {
+            CorpusSampler::Uniform(n) => rng.random_range(0..*n),
+            CorpusSampler::Weighted(index) => index.sample(rng),
+        }
+    }
+}
+
+/// Draws `steps × batch_size` sentences (a corpus by `corpus_sampler`, then one of its sentences by
+/// its entry of `corpora`, with replacement) and groups them by `batching`; `timesteps(id)` is a
 /// sentence's gold length, the sort key. Deterministic for the state of `rng`.
+#[allow(clippy::too_many_arguments)]
 pub fn plan_epoch(
+    corpus_sampler: &CorpusSampler,
     corpora: &[SentenceSampler],
     timesteps: impl Fn(ExampleId) -> usize,
     steps: usize,
@@ -72,7 +103,7 @@ pub fn plan_epoch(
 ) -> Vec<PlannedBatch> {
     let sampled: Vec<ExampleId> = (0..steps * batch_size)
         .map(|_| {
-            let corpus = rng.random_range(0..corpora.len());
+            let corpus = corpus_sampler.sample(rng);
             (corpus, corpora[corpus].sample(rng))
         })
         .collect();
@@ -99,7 +130,16 @@ mod tests {
 
     fn plan(batching: Batching, seed: u64) -> Vec<PlannedBatch> {
         let corpora = [50, 7, 300].map(SentenceSampler::Uniform);
-        plan_epoch(&corpora, |(c, i)| (c * 31 + i * 7) % 40 + 1, 20, 8, batching, 4, &mut StdRng::seed_from_u64(seed))
+        plan_epoch(
+            &CorpusSampler::Uniform(3),
+            &corpora,
+            |(c, i)| (c * 31 + i * 7) % 40 + 1,
+            20,
+            8,
+            batching,
+            4,
+            &mut StdRng::seed_from_u64(seed),
+        )
     }
 
     #[test]
@@ -139,7 +179,7 @@ mod tests {
         let has_mention: Vec<bool> = (0..100).map(|i| i % 4 == 0).collect();
         let drawn_share = |weight: f64| {
             let corpora = [SentenceSampler::new(&has_mention, weight)];
-            let plan = plan_epoch(&corpora, |_| 1, 500, 8, Batching::Sampled, 1, &mut StdRng::seed_from_u64(1));
+            let plan = plan_epoch(&CorpusSampler::Uniform(1), &corpora, |_| 1, 500, 8, Batching::Sampled, 1, &mut StdRng::seed_from_u64(1));
             let ids = plan.concat();
             ids.iter().filter(|&&(_, i)| has_mention[i]).count() as f64 / ids.len() as f64
         };
@@ -147,9 +187,44 @@ mod tests {
         assert!((drawn_share(1.0) - 0.25).abs() < 0.03, "{}", drawn_share(1.0));
         assert!((drawn_share(0.2) - 25.0 / 40.0).abs() < 0.03, "{}", drawn_share(0.2));
         // Weight 1 draws exactly the uniform sampler's sentences.
-        let uniform = plan_epoch(&[SentenceSampler::Uniform(100)], |_| 1, 10, 8, Batching::Sampled, 1, &mut StdRng::seed_from_u64(5));
-        let weighted =
-            plan_epoch(&[SentenceSampler::new(&has_mention, 1.0)], |_| 1, 10, 8, Batching::Sampled, 1, &mut StdRng::seed_from_u64(5));
+        let uniform = plan_epoch(
+            &CorpusSampler::Uniform(1),
+            &[SentenceSampler::Uniform(100)],
+            |_| 1,
+            10,
+            8,
+            Batching::Sampled,
+            1,
+            &mut StdRng::seed_from_u64(5),
+        );
+        let weighted = plan_epoch(
+            &CorpusSampler::Uniform(1),
+            &[SentenceSampler::new(&has_mention, 1.0)],
+            |_| 1,
+            10,
+            8,
+            Batching::Sampled,
+            1,
+            &mut StdRng::seed_from_u64(5),
+        );
         assert_eq!(uniform, weighted);
+    }
+
+    #[test]
+    fn corpora_are_drawn_by_their_weight() {
+        let corpora = [SentenceSampler::Uniform(10), SentenceSampler::Uniform(10), SentenceSampler::Uniform(10)];
+        let shares = |sampler: &CorpusSampler, seed: u64| {
+            let plan = plan_epoch(sampler, &corpora, |_| 1, 600, 8, Batching::Sampled, 1, &mut StdRng::seed_from_u64(seed));
+            let ids = plan.concat();
+            (0..3).map(|c| ids.iter().filter(|&&(corpus, _)| corpus == c).count() as f64 / ids.len() as f64).collect::<Vec<_>>()
+        };
+        // Weights 2 : 1 : 1 draw the first corpus half the time.
+        let weighted = shares(&CorpusSampler::new(&[2.0, 1.0, 1.0]), 4);
+        assert!((weighted[0] - 0.5).abs() < 0.03 && (weighted[1] - 0.25).abs() < 0.03, "{weighted:?}");
+        // Equal weights draw exactly what the uniform sampler draws.
+        let draw =
+            |sampler: &CorpusSampler| plan_epoch(sampler, &corpora, |_| 1, 10, 8, Batching::Sampled, 1, &mut StdRng::seed_from_u64(7));
+        assert_eq!(draw(&CorpusSampler::new(&[1.5, 1.5, 1.5])), draw(&CorpusSampler::Uniform(3)));
+        assert!(matches!(CorpusSampler::new(&[1.0, f64::NAN, 1.0]), CorpusSampler::Uniform(3)));
     }
 }

@@ -7,7 +7,7 @@ mod trainer;
 mod training_config;
 
 pub use adamw::{AdamW, AdamWConfig};
-pub use batching::{Batching, ExampleId, PlannedBatch, SentenceSampler};
+pub use batching::{Batching, CorpusSampler, ExampleId, PlannedBatch, SentenceSampler};
 pub use learning_rate::LinearWarmupDecay;
 pub use trainer::{train, EpochMetrics, StageShares, StepProfile, StepReport, TrainRun, TrainingEvent, TrainingJob};
 pub use training_config::{CorpusSpec, TrainingConfig};

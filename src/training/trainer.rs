@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
-use super::batching::{plan_epoch, ExampleId, PlannedBatch, SentenceSampler};
+use super::batching::{plan_epoch, CorpusSampler, ExampleId, PlannedBatch, SentenceSampler};
 use super::{AdamW, AdamWConfig, LinearWarmupDecay, TrainingConfig};
 use crate::corpus::{CorpusSentence, CorpusStore};
 use crate::error::{Result, SruNerError};
@@ -180,6 +180,7 @@ pub struct TrainingJob {
     model: SruNerModel,
     corpora: Vec<TrainingCorpus>,
     /// How each corpus's sentences are drawn (`empty_sentence_weight`).
+    corpus_sampler: CorpusSampler,
     samplers: Vec<SentenceSampler>,
     optimizer: AdamW,
     schedules: [LinearWarmupDecay; 2],
@@ -276,7 +277,8 @@ impl TrainingJob {
                 SentenceSampler::new(&has_mention, config.empty_sentence_weight)
             })
             .collect();
-        Ok(Self { config: config.clone(), model, corpora, samplers, optimizer, schedules, steps_per_epoch, state, device })
+        let corpus_sampler = CorpusSampler::new(&config.corpora.iter().map(|c| c.weight).collect::<Vec<_>>());
+        Ok(Self { config: config.clone(), model, corpora, corpus_sampler, samplers, optimizer, schedules, steps_per_epoch, state, device })
     }
 
     /// The batches of (0-based) epoch `epoch`. Sampling and dropout are seeded per epoch, so a resumed
@@ -287,7 +289,16 @@ impl TrainingJob {
         tch::manual_seed(self.config.seed as i64 + epoch as i64);
         let timesteps = |(c, i): ExampleId| self.corpora[c].examples[i].gold.len();
         let c = &self.config;
-        plan_epoch(&self.samplers, timesteps, self.steps_per_epoch, c.batch_size, c.batching, c.sort_pool_batches, &mut rng)
+        plan_epoch(
+            &self.corpus_sampler,
+            &self.samplers,
+            timesteps,
+            self.steps_per_epoch,
+            c.batch_size,
+            c.batching,
+            c.sort_pool_batches,
+            &mut rng,
+        )
     }
 
     /// One optimizer step on `batch`, as step `global_step` of the run (for the learning rates).

@@ -20,6 +20,15 @@ pub struct CorpusSpec {
     /// Split for early stopping.
     #[serde(default = "default_dev")]
     pub dev: String,
+    /// How often a training sentence is drawn from this corpus relative to the others (1: every
+    /// corpus equally often, model.md §3). A corpus that is harder or larger than the others may
+    /// deserve more passes, e.g. `weight = 2.0`.
+    #[serde(default = "default_corpus_weight")]
+    pub weight: f64,
+}
+
+fn default_corpus_weight() -> f64 {
+    1.0
 }
 
 fn default_train() -> String {
@@ -213,6 +222,9 @@ impl TrainingConfig {
         if config.half_context < 1 {
             return invalid("half_context must be at least 1");
         }
+        if let Some(corpus) = config.corpora.iter().find(|c| !(c.weight.is_finite() && c.weight > 0.0)) {
+            return invalid(&format!("corpus {}: weight must be a positive number, not {}", corpus.name, corpus.weight));
+        }
         Ok(config)
     }
 }
@@ -253,6 +265,8 @@ mod tests {
             ("shift_target = \"firm\"", "firm"),
             ("half_context = 0", "half_context"),
             ("linear_init = \"xavier\"", "xavier"),
+            ("[[corpora]]\nname = \"c\"\nweight = 0.0", "corpus c: weight"),
+            ("[[corpora]]\nname = \"c\"\nweight = -2.0", "corpus c: weight"),
         ];
         for (extra, named) in cases {
             let error = read(extra).unwrap_err().to_string();
