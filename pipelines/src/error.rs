@@ -38,6 +38,39 @@ pub enum PipelineError {
         /// The underlying error.
         source: ArrowError,
     },
+    /// A cluster process could not start or reach its peer: `role` is `scheduler`, `executor` or
+    /// `client`, `address` the one it listens on or connects to.
+    #[cfg(feature = "cluster")]
+    #[error("cluster {role} ({address}): {reason}")]
+    Cluster {
+        /// Which process.
+        role: &'static str,
+        /// The address it listens on or connects to.
+        address: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The cluster could not run a query that calls `sru_ner`: its scheduler does not know the function,
+    /// or an executor rejected a task (stock Ballista processes do not have it).
+    #[cfg(feature = "cluster")]
+    #[error(
+        "the cluster could not run sru_ner ({message}): run the scheduler with `sru-ner cluster scheduler` and \
+         every executor with `sru-ner cluster executor --scheduler HOST:PORT`; stock ballista binaries do not \
+         have the function (an executor's log says why it rejected a task)"
+    )]
+    ClusterLacksSruNer {
+        /// The cluster's error.
+        message: String,
+    },
+    /// A query failed on the cluster.
+    #[cfg(feature = "cluster")]
+    #[error("{sql:?}: {source}")]
+    Query {
+        /// The statement.
+        sql: String,
+        /// DataFusion's or Ballista's error.
+        source: Box<datafusion::error::DataFusionError>,
+    },
     /// The input names no Parquet file.
     #[error("no Parquet file matches {0:?} (give a file, a folder or a glob such as 'data/*.parquet')")]
     NoInputs(String),

@@ -6,6 +6,7 @@ mod common;
 
 mod bulk_annotation;
 mod cli_annotate;
+mod cluster;
 mod corpus_store;
 mod encoder_parity;
 mod input_properties;

@@ -1,5 +1,6 @@
 //! `sru-ner`: the command-line surface of the model runtime.
 mod annotate_command;
+mod cluster_command;
 mod eval_command;
 mod import_command;
 mod model_args;
@@ -28,6 +29,8 @@ enum Command {
     Annotate(annotate_command::AnnotateArgs),
     /// Run SQL over Parquet/CSV files with sru_ner(text) available.
     Sql(sql_command::SqlArgs),
+    /// Run a scheduler or an executor of an Apache Ballista cluster that knows sru_ner(text).
+    Cluster(cluster_command::ClusterArgs),
     /// Enrich a Kafka topic: consume text messages, produce them with their entities (a consumer group).
     Stream(stream_command::StreamArgs),
     /// Convert annotated corpus files into the Parquet corpus store.
@@ -52,6 +55,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Annotate(args) => annotate_command::run(args),
         Command::Sql(args) => sql_command::run(args).map(|()| std::process::ExitCode::SUCCESS),
+        Command::Cluster(args) => cluster_command::run(args).map(|()| std::process::ExitCode::SUCCESS),
         Command::Stream(args) => stream_command::run(args).map(|()| std::process::ExitCode::SUCCESS),
         Command::Import(args) => import_command::run(args).map(|()| std::process::ExitCode::SUCCESS),
         Command::Train(args) => train_command::run(args).map(|()| std::process::ExitCode::SUCCESS),

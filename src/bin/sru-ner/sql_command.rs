@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionContext};
 use sru_ner::Annotator;
+use sru_ner_pipelines::cluster::{collect_on_cluster, connect_cluster};
 use sru_ner_udfs::register_sru_ner;
 
 use crate::model_args::{runtime_warning, ModelArgs};
@@ -45,12 +46,20 @@ pub struct SqlArgs {
     /// Output format of query results.
     #[arg(long, value_enum, default_value = "table")]
     format: OutputFormat,
+    /// Run on an Apache Ballista cluster: the scheduler's df://HOST:PORT (see `sru-ner cluster`).
+    /// The executors annotate with the model they were started with; the model options here are
+    /// then unused, and table paths must be readable by every executor.
+    #[arg(long, value_name = "df://HOST:PORT")]
+    cluster: Option<String>,
     #[command(flatten)]
     model: ModelArgs,
 }
 
 /// Runs the command.
 pub fn run(args: SqlArgs) -> Result<()> {
+    if let Some(url) = &args.cluster {
+        return run_on_cluster(url, &args);
+    }
     let runtime = Arc::new(args.model.start_runtime()?);
     runtime_warning(&runtime);
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
@@ -60,18 +69,35 @@ pub fn run(args: SqlArgs) -> Result<()> {
         for table in &args.tables {
             register_table(&ctx, table).await?;
         }
-        if args.queries.is_empty() {
-            run_statements_from_stdin(&ctx, args.format).await
-        } else {
-            for query in &args.queries {
-                run_statement(&ctx, query, args.format).await?;
-            }
-            Ok(())
-        }
+        run_statements(&ctx, &args).await
     });
     drop(tokio);
     runtime.shutdown();
     result
+}
+
+/// Runs the statements on the cluster of the scheduler at `url`.
+fn run_on_cluster(url: &str, args: &SqlArgs) -> Result<()> {
+    let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
+    tokio.block_on(async {
+        let ctx = connect_cluster(url).await?;
+        for table in &args.tables {
+            register_table(&ctx, table).await?;
+        }
+        run_statements(&ctx, args).await
+    })
+}
+
+/// Runs the statements of the command line, or those of standard input when there are none.
+async fn run_statements(ctx: &SessionContext, args: &SqlArgs) -> Result<()> {
+    let cluster = args.cluster.is_some();
+    if args.queries.is_empty() {
+        return run_statements_from_stdin(ctx, args.format, cluster).await;
+    }
+    for query in &args.queries {
+        run_statement(ctx, query, args.format, cluster).await?;
+    }
+    Ok(())
 }
 
 /// Registers `NAME=PATH` as a Parquet or CSV table (by the path's extension; Parquet otherwise).
@@ -88,10 +114,15 @@ async fn register_table(ctx: &SessionContext, spec: &str) -> Result<()> {
     registered.with_context(|| format!("--table {name}={path}"))
 }
 
-/// Runs one statement and prints its result (a `COPY` prints the rows it wrote).
-async fn run_statement(ctx: &SessionContext, sql: &str, format: OutputFormat) -> Result<()> {
-    let frame = ctx.sql(sql).await.with_context(|| format!("planning {sql:?}"))?;
-    let batches = frame.collect().await.with_context(|| format!("running {sql:?}"))?;
+/// Runs one statement, locally or on the `cluster` of `ctx`, and prints its result (a `COPY` prints
+/// the rows it wrote).
+async fn run_statement(ctx: &SessionContext, sql: &str, format: OutputFormat, cluster: bool) -> Result<()> {
+    let batches = if cluster {
+        collect_on_cluster(ctx, sql).await?
+    } else {
+        let frame = ctx.sql(sql).await.with_context(|| format!("planning {sql:?}"))?;
+        frame.collect().await.with_context(|| format!("running {sql:?}"))?
+    };
     print_batches(&batches, format)
 }
 
@@ -119,7 +150,7 @@ fn print_batches(batches: &[RecordBatch], format: OutputFormat) -> Result<()> {
 
 /// Reads `;`-terminated statements from standard input; an error is printed and the next statement
 /// runs (the exit status is still an error if any failed and the input was not a terminal).
-async fn run_statements_from_stdin(ctx: &SessionContext, format: OutputFormat) -> Result<()> {
+async fn run_statements_from_stdin(ctx: &SessionContext, format: OutputFormat, cluster: bool) -> Result<()> {
     use std::io::IsTerminal;
     let interactive = std::io::stdin().is_terminal();
     let prompt = |continuation: bool| {
@@ -139,7 +170,7 @@ async fn run_statements_from_stdin(ctx: &SessionContext, format: OutputFormat) -
             let sql = statement.trim().trim_end_matches(';').to_string();
             statement.clear();
             if !sql.is_empty() {
-                if let Err(error) = run_statement(ctx, &sql, format).await {
+                if let Err(error) = run_statement(ctx, &sql, format, cluster).await {
                     eprintln!("sru-ner: error: {error:#}");
                     failed += 1;
                 }
@@ -148,7 +179,7 @@ async fn run_statements_from_stdin(ctx: &SessionContext, format: OutputFormat) -
         prompt(!statement.trim().is_empty());
     }
     if !statement.trim().is_empty() {
-        run_statement(ctx, statement.trim(), format).await?;
+        run_statement(ctx, statement.trim(), format, cluster).await?;
     }
     if failed > 0 && !interactive {
         bail!("{failed} statements failed");
