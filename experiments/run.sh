@@ -61,6 +61,15 @@ for step in "${steps[@]}"; do
     evaluate models/genia-minilm store-genia genia disjoint
     ;;
   multitask)
+    # The default: 8 epochs, then 3 + 3 more with BC2GM drawn more often; each continuation starts from
+    # a copy of the run before it, checkpoint included, and resumes it with more epochs.
+    train experiments/configs/biomed-minilm.toml
+    # (resume reads only <output>/checkpoint, so a copy of the checkpoint is enough).
+    continue_from() { [ -f "$2/checkpoint/trainer_state.json" ] || { mkdir -p "$2" && cp -r "$1/checkpoint" "$2/"; }; }
+    continue_from models/experiments/biomed-minilm-8 models/experiments/default-continued
+    train experiments/configs/biomed-minilm-continued.toml
+    continue_from models/experiments/default-continued models/default
+    train experiments/configs/biomed-minilm-continued2.toml
     for c in "${corpora[@]}"; do
       train "experiments/configs/single-$c.toml"
       evaluate "models/experiments/single-$c" store "$c" disjoint
