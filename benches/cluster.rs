@@ -16,12 +16,11 @@
 mod common;
 
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{env_or, peak_rss_mib};
+use common::{peak_rss_mib, peak_rss_mib_of};
 
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::record_batch::RecordBatch;
@@ -53,28 +52,10 @@ fn wait_for_port(port: u16) {
     }
 }
 
-/// Peak resident set (`VmHWM`) of process `pid`, in MiB.
-fn peak_rss_of(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
 fn main() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    if !root.join("../shared/data/pubmed_raw").is_dir() {
-        eprintln!("SKIPPED: ../shared/data/pubmed_raw is absent");
-        return;
-    }
-    let n: usize = env_or("SRU_NER_BENCH_ABSTRACTS", 2000);
-    let model = std::env::var("SRU_NER_BENCH_MODEL").map(PathBuf::from).unwrap_or_else(|_| root.join("models/default"));
-    let work = tempfile::tempdir().expect("tempdir");
-    let table = work.path().join("pubmed.parquet");
-    common::pubmed_parquet(&table, &["--limit", &n.to_string(), "--row-group-size", "250"]);
-    let table = table.to_str().expect("a UTF-8 path").to_owned();
+    let Some(sample) = common::pubmed_sample(250) else { return };
+    let model = sample.model.clone();
+    let table = sample.table.to_str().expect("a UTF-8 path").to_owned();
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio");
 
     // Local pass.
@@ -120,7 +101,7 @@ fn main() {
         let batches = collect_on_cluster(&cluster, QUERY).await.expect("cluster query");
         (started.elapsed().as_secs_f64(), batches)
     });
-    let executor_rss = peak_rss_of(executor.id());
+    let executor_rss = peak_rss_mib_of(&executor.id().to_string());
     executor.kill().ok();
     scheduler.kill().ok();
     executor.wait().ok();

@@ -11,11 +11,10 @@
 //! Run: `cargo bench --bench sql_bulk` (env: SRU_NER_BENCH_ABSTRACTS, SRU_NER_BENCH_MODEL=dir).
 mod common;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use common::{env_or, peak_rss_mib};
+use common::peak_rss_mib;
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
@@ -24,16 +23,8 @@ use sru_ner::Annotator;
 use sru_ner_pipelines::bulk::{BulkJob, BulkOptions};
 
 fn main() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    if !root.join("../shared/data/pubmed_raw").is_dir() {
-        eprintln!("SKIPPED: ../shared/data/pubmed_raw is absent");
-        return;
-    }
-    let n: usize = env_or("SRU_NER_BENCH_ABSTRACTS", 2000);
-    let model = std::env::var("SRU_NER_BENCH_MODEL").map(PathBuf::from).unwrap_or_else(|_| root.join("models/default"));
-    let work = tempfile::tempdir().expect("tempdir");
-    let table = work.path().join("pubmed.parquet");
-    common::pubmed_parquet(&table, &["--limit", &n.to_string(), "--row-group-size", "500"]);
+    let Some(sample) = common::pubmed_sample(500) else { return };
+    let (work, table, model) = (&sample.work, &sample.table, sample.model.clone());
 
     let runtime = Arc::new(ModelRuntime::start(ModelSource::Directory(model.clone()), RuntimeOptions::default()).expect("model"));
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio");

@@ -14,7 +14,12 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 
 /// This process's peak resident set size (`VmHWM`), in MiB.
 pub fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    peak_rss_mib_of("self")
+}
+
+/// The peak resident set size (`VmHWM`) of process `pid` ("self" for this one), in MiB.
+pub fn peak_rss_mib_of(pid: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
@@ -32,6 +37,33 @@ pub fn pubmed_parquet(path: &Path, options: &[&str]) {
         .status()
         .expect("running scripts/abstracts_to_parquet.py");
     assert!(status.success(), "scripts/abstracts_to_parquet.py failed");
+}
+
+/// The input of the SQL benchmarks: the first `SRU_NER_BENCH_ABSTRACTS` (default 2,000) `pubmed_raw`
+/// abstracts as one Parquet file in row groups of `row_group_size`, in a temporary folder that lives as
+/// long as the sample, and the model (`SRU_NER_BENCH_MODEL`, default `models/default`). None, with a
+/// SKIPPED line, when `../shared` is absent.
+pub struct PubmedSample {
+    /// Holds the table; removed on drop.
+    pub work: tempfile::TempDir,
+    /// The Parquet file.
+    pub table: PathBuf,
+    /// The model directory.
+    pub model: PathBuf,
+}
+
+/// See [`PubmedSample`].
+pub fn pubmed_sample(row_group_size: usize) -> Option<PubmedSample> {
+    if !repo().join("../shared/data/pubmed_raw").is_dir() {
+        eprintln!("SKIPPED: ../shared/data/pubmed_raw is absent");
+        return None;
+    }
+    let n: usize = env_or("SRU_NER_BENCH_ABSTRACTS", 2000);
+    let model = std::env::var("SRU_NER_BENCH_MODEL").map(PathBuf::from).unwrap_or_else(|_| repo().join("models/default"));
+    let work = tempfile::tempdir().expect("tempdir");
+    let table = work.path().join("pubmed.parquet");
+    pubmed_parquet(&table, &["--limit", &n.to_string(), "--row-group-size", &row_group_size.to_string()]);
+    Some(PubmedSample { work, table, model })
 }
 
 /// The bulk job's model path without the job: two threads call `annotate` with 256 texts at a time.

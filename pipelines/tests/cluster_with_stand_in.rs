@@ -70,6 +70,14 @@ fn executor_options(scheduler_url: &str) -> ExecutorOptions {
     }
 }
 
+/// [`QUERY`] over `dir/docs` on the cluster of `url`, within 2 minutes.
+async fn query_docs(url: &str, dir: &Path) -> sru_ner_pipelines::Result<Vec<datafusion::arrow::record_batch::RecordBatch>> {
+    let cluster = connect_cluster(url).await.expect("connecting to the scheduler");
+    let docs = dir.join("docs");
+    cluster.register_parquet("docs", docs.to_str().expect("a UTF-8 path"), ParquetReadOptions::default()).await.expect("docs");
+    tokio::time::timeout(Duration::from_secs(120), collect_on_cluster(&cluster, QUERY)).await.expect("an answer within 2 minutes")
+}
+
 const QUERY: &str = "SELECT id, sru_ner(text) AS entities, cardinality(sru_ner(text)) AS n FROM docs ORDER BY id";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -132,12 +140,7 @@ async fn a_stock_executor_fails_the_query_naming_sru_ner() {
     };
     tokio::spawn(async move { start_executor_process(Arc::new(stock)).await });
 
-    let cluster = connect_cluster(&url).await.expect("connecting to the scheduler");
-    let docs = dir.path().join("docs");
-    cluster.register_parquet("docs", docs.to_str().expect("a UTF-8 path"), ParquetReadOptions::default()).await.expect("docs");
-    let outcome =
-        tokio::time::timeout(Duration::from_secs(120), collect_on_cluster(&cluster, QUERY)).await.expect("an answer within 2 minutes");
-    let error = outcome.expect_err("a stock executor cannot run sru_ner");
+    let error = query_docs(&url, dir.path()).await.expect_err("a stock executor cannot run sru_ner");
     assert!(matches!(error, PipelineError::ClusterLacksSruNer { .. }), "{error}");
     let message = error.to_string();
     assert!(message.contains("sru-ner cluster executor"), "{message}");
@@ -163,12 +166,7 @@ async fn a_stock_scheduler_fails_the_query_naming_sru_ner() {
     }
     tokio::spawn(async move { run_executor(&options, Arc::new(LexiconAnnotator::new(LEXICON))).await });
 
-    let cluster = connect_cluster(&url).await.expect("connecting to the scheduler");
-    let docs = dir.path().join("docs");
-    cluster.register_parquet("docs", docs.to_str().expect("a UTF-8 path"), ParquetReadOptions::default()).await.expect("docs");
-    let outcome =
-        tokio::time::timeout(Duration::from_secs(120), collect_on_cluster(&cluster, QUERY)).await.expect("an answer within 2 minutes");
-    let error = outcome.expect_err("a stock scheduler cannot plan sru_ner");
+    let error = query_docs(&url, dir.path()).await.expect_err("a stock scheduler cannot plan sru_ner");
     assert!(matches!(error, PipelineError::ClusterLacksSruNer { .. }), "{error}");
     assert!(error.to_string().contains("sru-ner cluster scheduler"), "{error}");
 }
