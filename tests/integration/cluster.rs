@@ -1,7 +1,8 @@
 //! `sru-ner cluster` and `sru-ner sql --cluster` as real processes on loopback: a scheduler and two
 //! executors on the fixture model answer a query over a Parquet folder as local `sru-ner sql` does,
 //! `COPY` writes the same rows, and a query survives (or cleanly fails on) an executor killed with
-//! SIGKILL mid-query. Needs `../shared/data/pubmed_raw` (skipped without it).
+//! SIGKILL mid-query; an executor whose model directory is missing fails at start, not at a query.
+//! The cluster test needs `../shared/data/pubmed_raw` (skipped without it).
 use crate::common;
 
 use std::net::TcpListener;
@@ -189,6 +190,20 @@ fn assert_same_rows(actual: &Rows, expected: &Rows) {
             assert!((a.4 - b.4).abs() < 1e-4, "score of {a:?} in {pmid}: {} against {}", a.4, b.4);
         }
     }
+}
+
+#[test]
+fn an_executor_without_its_model_fails_at_start_naming_the_directory() {
+    let missing = std::env::temp_dir().join(format!("sru-ner-no-model-{}", std::process::id()));
+    let port = free_port();
+    let output = sru_ner()
+        .args(["cluster", "executor", "--scheduler", &format!("127.0.0.1:{port}"), "--model"])
+        .arg(&missing)
+        .output()
+        .expect("running sru-ner cluster executor");
+    assert!(!output.status.success(), "an executor without a model must not start");
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains(&missing.display().to_string()), "{error}");
 }
 
 #[test]
