@@ -179,8 +179,9 @@ pub struct TrainingJob {
     config: TrainingConfig,
     model: SruNerModel,
     corpora: Vec<TrainingCorpus>,
-    /// How each corpus's sentences are drawn (`empty_sentence_weight`).
+    /// Which corpus each drawn sentence comes from (`[[corpora]] weight`).
     corpus_sampler: CorpusSampler,
+    /// How each corpus's sentences are drawn (`empty_sentence_weight`).
     samplers: Vec<SentenceSampler>,
     optimizer: AdamW,
     schedules: [LinearWarmupDecay; 2],

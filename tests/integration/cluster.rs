@@ -10,9 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use arrow_array::cast::AsArray;
-use arrow_array::Array;
-use datafusion::arrow::util::display::array_value_to_string;
+use arrow_array::RecordBatch;
+use datafusion::arrow::json::LineDelimitedWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 
@@ -141,39 +140,17 @@ fn rows_of_json(stdout: &[u8]) -> Rows {
         .collect()
 }
 
-/// The rows of a Parquet file written by `COPY`, sorted by pmid.
+/// The rows of a Parquet file written by `COPY`, sorted by pmid, through the JSON lines that
+/// `sru-ner sql --format json` prints (arrow's writer), so both outputs are read by [`rows_of_json`].
 fn rows_of_parquet(path: &Path) -> Rows {
     let reader =
         ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).expect("the COPY output")).expect("parquet").build().unwrap();
-    let mut rows = Rows::new();
-    for batch in reader {
-        let batch = batch.expect("a batch");
-        let pmids = batch.column_by_name("pmid").expect("pmid");
-        let pmids: Vec<String> = (0..pmids.len()).map(|i| array_value_to_string(pmids, i).expect("a pmid")).collect();
-        let lists = batch.column_by_name("entities").expect("entities").as_list::<i32>().clone();
-        for (row, pmid) in pmids.into_iter().enumerate() {
-            let entities = lists.value(row);
-            let entities = entities.as_struct();
-            let column = |name: &str| entities.column_by_name(name).expect("an entity field").clone();
-            let (start, end, score) = (column("start"), column("end"), column("score"));
-            let (label, text) = (column("label"), column("text"));
-            let string = |a: &arrow_array::ArrayRef, i: usize| {
-                a.as_string_opt::<i32>().map(|s| s.value(i).to_owned()).unwrap_or_else(|| a.as_string_view().value(i).to_owned())
-            };
-            let entities = (0..entities.len())
-                .map(|i| {
-                    (
-                        start.as_primitive::<arrow_array::types::Int32Type>().value(i) as i64,
-                        end.as_primitive::<arrow_array::types::Int32Type>().value(i) as i64,
-                        string(&label, i),
-                        string(&text, i),
-                        score.as_primitive::<arrow_array::types::Float32Type>().value(i) as f64,
-                    )
-                })
-                .collect();
-            rows.push((pmid, entities));
-        }
-    }
+    let batches: Vec<RecordBatch> = reader.map(|batch| batch.expect("a batch")).collect();
+    let mut json = Vec::new();
+    let mut writer = LineDelimitedWriter::new(&mut json);
+    writer.write_batches(&batches.iter().collect::<Vec<_>>()).expect("JSON lines");
+    writer.finish().expect("JSON lines");
+    let mut rows = rows_of_json(&json);
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     rows
 }

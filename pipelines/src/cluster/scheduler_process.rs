@@ -50,14 +50,11 @@ pub async fn run_scheduler(options: &SchedulerOptions) -> Result<()> {
         override_session_builder: Some(Arc::new(scheduler_session)),
         ..SchedulerConfig::default()
     };
-    let cluster = BallistaCluster::new_from_config(&config).await.map_err(|e| PipelineError::Cluster {
+    let scheduler_error = |e: ballista_core::error::BallistaError| PipelineError::Cluster {
         role: "scheduler",
         address: options.bind.to_string(),
         reason: e.to_string(),
-    })?;
-    start_server(cluster, options.bind, Arc::new(config)).await.map_err(|e| PipelineError::Cluster {
-        role: "scheduler",
-        address: options.bind.to_string(),
-        reason: e.to_string(),
-    })
+    };
+    let cluster = BallistaCluster::new_from_config(&config).await.map_err(scheduler_error)?;
+    start_server(cluster, options.bind, Arc::new(config)).await.map_err(scheduler_error)
 }

@@ -55,37 +55,38 @@ pub struct SqlArgs {
     model: ModelArgs,
 }
 
-/// Runs the command.
+/// Runs the command: locally on a model loaded here, or on the cluster of `--cluster`, whose executors
+/// hold the model.
 pub fn run(args: SqlArgs) -> Result<()> {
-    if let Some(url) = &args.cluster {
-        return run_on_cluster(url, &args);
-    }
-    let runtime = Arc::new(args.model.start_runtime()?);
-    runtime_warning(&runtime);
+    let runtime = match args.cluster {
+        Some(_) => None,
+        None => {
+            let runtime = Arc::new(args.model.start_runtime()?);
+            runtime_warning(&runtime);
+            Some(runtime)
+        }
+    };
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
     let result = tokio.block_on(async {
-        let ctx = SessionContext::new();
-        register_sru_ner(&ctx, Arc::clone(&runtime) as Arc<dyn Annotator>);
+        let ctx = match (&runtime, &args.cluster) {
+            (Some(runtime), _) => {
+                let ctx = SessionContext::new();
+                register_sru_ner(&ctx, Arc::clone(runtime) as Arc<dyn Annotator>);
+                ctx
+            }
+            (None, Some(url)) => connect_cluster(url).await?,
+            (None, None) => unreachable!("the model is loaded whenever --cluster is absent"),
+        };
         for table in &args.tables {
             register_table(&ctx, table).await?;
         }
         run_statements(&ctx, &args).await
     });
     drop(tokio);
-    runtime.shutdown();
+    if let Some(runtime) = runtime {
+        runtime.shutdown();
+    }
     result
-}
-
-/// Runs the statements on the cluster of the scheduler at `url`.
-fn run_on_cluster(url: &str, args: &SqlArgs) -> Result<()> {
-    let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
-    tokio.block_on(async {
-        let ctx = connect_cluster(url).await?;
-        for table in &args.tables {
-            register_table(&ctx, table).await?;
-        }
-        run_statements(&ctx, args).await
-    })
 }
 
 /// Runs the statements of the command line, or those of standard input when there are none.
