@@ -86,7 +86,7 @@ fn main() {
     let flight = free_port();
     let mut executor = Command::new(sru_ner)
         .args(["cluster", "executor", "--scheduler", &format!("127.0.0.1:{port}"), "--flight-port", &flight.to_string()])
-        .args(["--grpc-port", &free_port().to_string(), "--model"])
+        .args(["--grpc-port", &free_port().to_string(), "--precision", "fp32", "--model"])
         .arg(&model)
         .stderr(Stdio::null())
         .spawn()

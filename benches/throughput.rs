@@ -11,7 +11,7 @@
 //!
 //! Run: `cargo bench --bench throughput` (env: SRU_NER_BENCH_SENTENCES, SRU_NER_BENCH_MODEL=dir|untrained [default: models/default],
 //! SRU_NER_BENCH_DEVICE=cpu|cuda, SRU_NER_BENCH_ROUNDS, SRU_NER_BENCH_PYTHON=0 to skip the baseline,
-//! SRU_NER_BENCH_PYTHON_BATCH=32, SRU_NER_BENCH_PRECISION=fp32|bf16, SRU_NER_BENCH_TOKEN_BUDGET=8192, SRU_NER_BENCH_BATCH_SENTENCES=256, SRU_NER_BENCH_DOCUMENTS_PER_JOB=<n> (default: by device), SRU_NER_BENCH_ENCODER=<HF folder> for an
+//! SRU_NER_BENCH_PYTHON_BATCH=32, SRU_NER_BENCH_PRECISION=auto|fp32|bf16 (default auto, as the command line), SRU_NER_BENCH_TOKEN_BUDGET=8192, SRU_NER_BENCH_BATCH_SENTENCES=256, SRU_NER_BENCH_DOCUMENTS_PER_JOB=<n> (default: by device), SRU_NER_BENCH_ENCODER=<HF folder> for an
 //! untrained head on another encoder; the Python baseline runs only for the default encoder on CPU).
 mod common;
 
@@ -53,9 +53,11 @@ fn main() {
     let rounds: usize = env_or("SRU_NER_BENCH_ROUNDS", 2);
     let Some(sentences) = sample_sentences(n) else { return };
     let device = parse_device(&std::env::var("SRU_NER_BENCH_DEVICE").unwrap_or_else(|_| "auto".into())).expect("device");
+    // The command line's default, auto, unless SRU_NER_BENCH_PRECISION forces one.
     let precision = match std::env::var("SRU_NER_BENCH_PRECISION").as_deref() {
         Ok("bf16") => Precision::Bf16,
-        _ => Precision::Fp32,
+        Ok("fp32") => Precision::Fp32,
+        _ => Precision::auto_for(device),
     };
     // SRU_NER_BENCH_ENCODER=<HF folder>: an untrained head on that encoder (the GPU run uses a random
     // BioLinkBERT-large-shaped one from benches/make_random_encoder.py), saved to a temporary model dir.
@@ -75,7 +77,7 @@ fn main() {
     };
     let options = RuntimeOptions {
         device,
-        precision,
+        precision: Some(precision),
         token_budget: env_or("SRU_NER_BENCH_TOKEN_BUDGET", RuntimeOptions::default().token_budget),
         max_batch_sentences: env_or("SRU_NER_BENCH_BATCH_SENTENCES", RuntimeOptions::default().max_batch_sentences),
         documents_per_job: std::env::var("SRU_NER_BENCH_DOCUMENTS_PER_JOB").ok().and_then(|v| v.parse().ok()),

@@ -46,8 +46,9 @@ pub struct RuntimeOptions {
     pub max_batch_sentences: usize,
     /// libtorch intra-op threads (None: libtorch's default, one per core).
     pub threads: Option<i32>,
-    /// The encoder's precision; the head always runs in fp32.
-    pub precision: Precision,
+    /// The encoder's precision; the head always runs in fp32. `None` picks by machine
+    /// ([`Precision::auto_for`]); [`ModelRuntime::precision`] says what was picked.
+    pub precision: Option<Precision>,
     /// Documents per model job within one `annotate` call: the next slice is tokenized (on every core)
     /// while the model thread works on the previous one. `None` picks by device: on CUDA 256, so the
     /// CPU tokenizes while the GPU encodes; on CPU the whole call at once, because there tokenizing
@@ -69,6 +70,37 @@ pub enum Precision {
 }
 
 impl Precision {
+    /// What `--precision auto` serves on `device`: bf16 on a CPU with AVX512-BF16 (there the bf16
+    /// encoder is about 1.6× as fast as fp32, with dev F1 within 0.1 point; benches/README.md), fp32
+    /// elsewhere. On CUDA too, because GPUs before Ampere emulate bf16: ask for it with
+    /// [`Precision::Bf16`].
+    ///
+    /// ```
+    /// use sru_ner::runtime::Precision;
+    /// let picked = Precision::auto_for(tch::Device::Cpu);
+    /// assert!(picked == Precision::Bf16 || picked == Precision::Fp32);
+    /// assert_eq!(picked == Precision::Bf16, Precision::cpu_computes_bf16());
+    /// ```
+    pub fn auto_for(device: Device) -> Self {
+        if device == Device::Cpu && Self::cpu_computes_bf16() {
+            Self::Bf16
+        } else {
+            Self::Fp32
+        }
+    }
+
+    /// Whether this CPU has the AVX512-BF16 instructions that libtorch's bf16 matrix products use.
+    pub fn cpu_computes_bf16() -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            std::arch::is_x86_feature_detected!("avx512bf16")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    }
+
     /// The tensor kind of the encoder's weights (see `SruNerModel::cast_encoder`).
     pub fn kind(self) -> tch::Kind {
         match self {
@@ -78,6 +110,16 @@ impl Precision {
     }
 }
 
+impl std::fmt::Display for Precision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Fp32 => "fp32",
+            Self::Bf16 => "bf16",
+        })
+    }
+}
+
+/// fp32 by default, as trained (the command line's default is `auto`: `precision: None`).
 impl Default for RuntimeOptions {
     fn default() -> Self {
         Self {
@@ -85,7 +127,7 @@ impl Default for RuntimeOptions {
             token_budget: 8192,
             max_batch_sentences: 256,
             threads: None,
-            precision: Precision::Fp32,
+            precision: Some(Precision::Fp32),
             documents_per_job: None,
         }
     }
@@ -121,6 +163,7 @@ pub struct ModelRuntime {
     model_id: String,
     timings: Arc<StageTimings>,
     documents_per_job: usize,
+    precision: Precision,
 }
 
 impl ModelRuntime {
@@ -128,6 +171,7 @@ impl ModelRuntime {
     pub fn start(source: ModelSource, options: RuntimeOptions) -> Result<Self> {
         let (ready_tx, ready_rx) = bounded::<Result<(SubwordTokenizer, ModelManifest)>>(1);
         let (jobs_tx, jobs_rx) = unbounded::<Job>();
+        let precision = options.precision.unwrap_or_else(|| Precision::auto_for(options.device));
         let documents_per_job = options.documents_per_job.unwrap_or(if options.device.is_cuda() { 256 } else { usize::MAX }).max(1);
         let timings = Arc::new(StageTimings::default());
         let thread_timings = Arc::clone(&timings);
@@ -149,7 +193,7 @@ impl ModelRuntime {
                 };
                 match model {
                     Ok(mut model) => {
-                        model.cast_encoder(options.precision.kind());
+                        model.cast_encoder(precision.kind());
                         let _ = ready_tx.send(Ok((model.tokenizer().clone(), model.manifest().clone())));
                         serve(&model, &jobs_rx, &options, &thread_timings);
                     }
@@ -170,12 +214,18 @@ impl ModelRuntime {
             manifest,
             timings,
             documents_per_job,
+            precision,
         })
     }
 
     /// The served model's manifest.
     pub fn manifest(&self) -> &ModelManifest {
         &self.manifest
+    }
+
+    /// The encoder's precision, as asked or as picked by [`Precision::auto_for`].
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     /// Time spent so far in each stage.

@@ -102,7 +102,9 @@ fn a_killed_job_resumes_without_duplicate_or_missing_rows() {
     assert_eq!(names, ["pmid", "muid", "split", "title", "abstract", "entities"]);
 
     // The entities equal what the runtime gives for the same abstracts.
-    let runtime = ModelRuntime::start(ModelSource::Directory(common::default_model_dir()), RuntimeOptions::default()).expect("model");
+    // The command's default precision is auto: compare with what the library serves under auto.
+    let auto_precision = RuntimeOptions { precision: None, ..RuntimeOptions::default() };
+    let runtime = ModelRuntime::start(ModelSource::Directory(common::default_model_dir()), auto_precision).expect("model");
     let abstracts: Vec<String> = batches
         .iter()
         .flat_map(|b| b.column_by_name("abstract").unwrap().as_string::<i32>().iter().map(|t| t.unwrap().to_string()).collect::<Vec<_>>())

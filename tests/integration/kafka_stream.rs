@@ -297,7 +297,9 @@ fn json_messages_come_out_enriched_and_a_graceful_stop_commits_them() {
     assert_eq!(outputs.len(), inputs.len(), "{log}");
     assert_eq!(Stage::stopped_counts(&log), (inputs.len() as u64, inputs.len() as u64, 0), "{log}");
 
-    let runtime = ModelRuntime::start(ModelSource::Directory(common::default_model_dir()), RuntimeOptions::default()).expect("model");
+    // The command's default precision is auto: compare with what the library serves under auto.
+    let auto_precision = RuntimeOptions { precision: None, ..RuntimeOptions::default() };
+    let runtime = ModelRuntime::start(ModelSource::Directory(common::default_model_dir()), auto_precision).expect("model");
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let expected = runtime.annotate(&refs).expect("annotate");
     let mut seen = BTreeSet::new();

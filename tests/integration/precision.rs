@@ -18,19 +18,35 @@ const SENTENCES: [&str; 8] = [
     "BRCA1 mutations increase the risk of breast and ovarian cancer in women.",
 ];
 
-fn entities(precision: Precision) -> BTreeSet<(usize, usize, usize, String)> {
-    let options = RuntimeOptions { precision, ..RuntimeOptions::default() };
-    let runtime = ModelRuntime::start(ModelSource::Directory(common::default_model_dir()), options).expect("default model");
+fn entities(precision: Option<Precision>) -> BTreeSet<(usize, usize, usize, String)> {
+    let runtime = start(precision);
     let found = runtime.annotate(&SENTENCES).expect("annotate");
     found.iter().enumerate().flat_map(|(i, es)| es.iter().map(move |e| (i, e.start, e.end, e.label.clone()))).collect()
 }
 
+fn start(precision: Option<Precision>) -> ModelRuntime {
+    let options = RuntimeOptions { precision, ..RuntimeOptions::default() };
+    ModelRuntime::start(ModelSource::Directory(common::default_model_dir()), options).expect("default model")
+}
+
 #[test]
 fn a_bf16_encoder_finds_nearly_the_same_entities_as_fp32() {
-    let fp32 = entities(Precision::Fp32);
-    let bf16 = entities(Precision::Bf16);
+    let fp32 = entities(Some(Precision::Fp32));
+    let bf16 = entities(Some(Precision::Bf16));
     assert!(fp32.len() >= 12, "the default model finds the obvious entities: {fp32:?}");
     let shared = fp32.intersection(&bf16).count();
     let agreement = 2.0 * shared as f64 / (fp32.len() + bf16.len()) as f64;
     assert!(agreement >= 0.85, "bf16 agrees with fp32 on only {agreement:.2} of entities: {fp32:?} vs {bf16:?}");
+}
+
+#[test]
+fn auto_precision_serves_bf16_exactly_where_the_cpu_computes_it() {
+    let auto = start(None);
+    let expected = if Precision::cpu_computes_bf16() { Precision::Bf16 } else { Precision::Fp32 };
+    assert_eq!(auto.precision(), expected);
+    assert_eq!(start(Some(Precision::Fp32)).precision(), Precision::Fp32, "an explicit choice is kept");
+    let found = auto.annotate(&SENTENCES).expect("annotate");
+    let auto_entities: BTreeSet<_> =
+        found.iter().enumerate().flat_map(|(i, es)| es.iter().map(move |e| (i, e.start, e.end, e.label.clone()))).collect();
+    assert_eq!(auto_entities, entities(Some(expected)), "auto serves exactly what its pick serves");
 }

@@ -42,7 +42,8 @@ pub struct EvalArgs {
     /// Device: auto, cpu, cuda or cuda:N.
     #[arg(long, default_value = "auto")]
     device: String,
-    /// Encoder precision (to measure what bf16 costs in F1).
+    /// Encoder precision: fp32 (as trained: the model card's figures) by default, or bf16 or auto (what
+    /// `annotate` serves by default) to measure what bf16 costs in F1.
     #[arg(long, value_enum, default_value = "fp32")]
     precision: PrecisionChoice,
     /// Instead of F1: run the head teacher-forced on the gold actions (every type treated as
@@ -65,7 +66,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let device = parse_device(&args.device)?;
     let dir = args.model.clone().unwrap_or_else(default_model_dir);
     let mut model = SruNerModel::load(&dir, device).with_context(|| format!("loading {}", dir.display()))?;
-    model.cast_encoder(Precision::from(args.precision).kind());
+    model.cast_encoder(args.precision.precision().unwrap_or_else(|| Precision::auto_for(device)).kind());
     let sentences = CorpusStore::new(&args.store).read(&args.corpus, &args.split)?;
     anyhow::ensure!(!sentences.is_empty(), "no sentences for {}/{} in {}", args.corpus, args.split, args.store.display());
     if args.probe {

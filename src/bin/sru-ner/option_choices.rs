@@ -7,6 +7,8 @@ use sru_ner::runtime::Precision;
 /// `--precision`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PrecisionChoice {
+    /// bf16 on a CPU with AVX512-BF16, fp32 elsewhere (CUDA included); the command says which.
+    Auto,
     /// fp32, as trained.
     Fp32,
     /// bfloat16 weights and activations in the encoder, fp32 head (faster on CPUs with AVX512-BF16 or
@@ -14,11 +16,13 @@ pub enum PrecisionChoice {
     Bf16,
 }
 
-impl From<PrecisionChoice> for Precision {
-    fn from(choice: PrecisionChoice) -> Self {
-        match choice {
-            PrecisionChoice::Fp32 => Precision::Fp32,
-            PrecisionChoice::Bf16 => Precision::Bf16,
+impl PrecisionChoice {
+    /// The precision asked for; `None` for `auto`, which the runtime resolves by machine.
+    pub fn precision(self) -> Option<Precision> {
+        match self {
+            PrecisionChoice::Auto => None,
+            PrecisionChoice::Fp32 => Some(Precision::Fp32),
+            PrecisionChoice::Bf16 => Some(Precision::Bf16),
         }
     }
 }
