@@ -13,6 +13,12 @@ mod train_command;
 
 use clap::{Parser, Subcommand};
 
+/// jemalloc for every allocation of the process: with `override_allocator_on_supported_platforms` it
+/// also replaces `malloc` for libtorch and librdkafka. glibc's malloc kept tensor-sized blocks in its
+/// heaps, so the bulk job's peak RSS grew with the number of batches (issue 17; benches/README.md).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Nested biomedical named-entity recognition (SRU-NER) for data pipelines.
 #[derive(Debug, Parser)]
 #[command(name = "sru-ner", version, about, long_about = None)]
