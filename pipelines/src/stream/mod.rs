@@ -12,6 +12,7 @@
 //! back-pressure), `batch_enrichment` (one model call per batch, output and dead-letter records),
 //! `record_delivery` (produce, acknowledge, commit or transact), tied together by `stream_stage`.
 mod batch_enrichment;
+mod broker_health;
 mod message_decoder;
 mod offset_ledger;
 mod record_delivery;
@@ -21,6 +22,7 @@ mod stage_metrics;
 mod stream_config;
 mod stream_stage;
 
+pub use broker_health::BrokerHealth;
 pub use message_decoder::{decode_message, DeadLetterReason, DecodedMessage};
 pub use offset_ledger::{OffsetLedger, TopicPartition};
 pub use stage_metrics::{MetricsEndpoint, StageMetrics};

@@ -9,13 +9,14 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
 
 use super::batch_enrichment::OutgoingRecord;
+use super::broker_health::{BrokerHealth, StageProducerContext};
 use super::stage_consumer_context::offset_list;
 use super::stream_config::{DeliveryGuarantee, StreamConfig};
 use super::stream_stage::StageShared;
 use crate::{PipelineError, Result};
 
 /// The producer; transactional (and initialised) in exactly-once mode.
-pub(super) async fn create_producer(config: &StreamConfig) -> Result<FutureProducer> {
+pub(super) async fn create_producer(config: &StreamConfig, health: Arc<BrokerHealth>) -> Result<FutureProducer<StageProducerContext>> {
     let mut client = ClientConfig::new();
     client.set("bootstrap.servers", &config.brokers).set("linger.ms", "5");
     if config.delivery == DeliveryGuarantee::ExactlyOnce {
@@ -24,8 +25,9 @@ pub(super) async fn create_producer(config: &StreamConfig) -> Result<FutureProdu
     for (key, value) in &config.kafka {
         client.set(key, value);
     }
-    let producer: FutureProducer =
-        client.create().map_err(|source| PipelineError::Kafka { context: "creating the producer".into(), source })?;
+    let producer: FutureProducer<StageProducerContext> = client
+        .create_with_context(StageProducerContext { health })
+        .map_err(|source| PipelineError::Kafka { context: "creating the producer".into(), source })?;
     if config.delivery == DeliveryGuarantee::ExactlyOnce {
         let producer = producer.clone();
         tokio::task::spawn_blocking(move || producer.init_transactions(Duration::from_secs(30)))

@@ -1,4 +1,5 @@
-//! The consumer's callbacks: partition revocation drains and commits, statistics feed the lag gauge.
+//! The consumer's callbacks: partition revocation drains and commits, statistics feed the lag gauge and
+//! the broker count, errors go to [`BrokerHealth`].
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -6,6 +7,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Reb
 use rdkafka::statistics::Statistics;
 use rdkafka::{ClientContext, TopicPartitionList};
 
+use super::broker_health::BrokerHealth;
 use super::offset_ledger::{OffsetLedger, TopicPartition};
 use super::stage_metrics::{PartitionLabels, StageMetrics};
 
@@ -17,6 +19,7 @@ pub struct StageConsumerContext {
     /// transactions.
     pub(crate) commits_offsets: bool,
     pub(crate) drain_timeout: Duration,
+    pub(crate) health: Arc<BrokerHealth>,
 }
 
 impl ClientContext for StageConsumerContext {
@@ -29,6 +32,11 @@ impl ClientContext for StageConsumerContext {
             .map(|(topic, partition, lag)| (topic.clone(), partition, lag))
             .collect();
         self.metrics.set_consumer_lag(&lags);
+        self.health.on_statistics(&statistics);
+    }
+
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        self.health.on_error("consumer", &error, reason);
     }
 }
 

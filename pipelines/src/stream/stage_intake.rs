@@ -10,6 +10,7 @@ use rdkafka::message::OwnedHeaders;
 use rdkafka::Message;
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::broker_health::BrokerHealth;
 use super::message_decoder::{decode_message, DeadLetterReason, DecodedMessage};
 use super::offset_ledger::OffsetLedger;
 use super::stage_consumer_context::StageConsumerContext;
@@ -47,8 +48,19 @@ pub(super) struct Envelope {
     pub(super) content: std::result::Result<DecodedMessage, DeadLetter>,
 }
 
+/// How long a fetch may wait at the broker for messages, in ms (librdkafka's `fetch.wait.max.ms`, 500 by
+/// default; `[kafka]` overrides it). A broker that answers as soon as a message arrives (Apache Kafka)
+/// only polls more often when the topic is idle with a lower value; tansu always holds a fetch for at
+/// least half this time, so at 500 ms every message waited 250–500 ms on each consumer (issue 17).
+pub(super) const FETCH_WAIT_MS: &str = "100";
+
 /// The consumer with manual commits, subscribed to the input topics.
-pub(super) fn create_consumer(config: &StreamConfig, ledger: Arc<OffsetLedger>, metrics: Arc<StageMetrics>) -> Result<StageConsumer> {
+pub(super) fn create_consumer(
+    config: &StreamConfig,
+    ledger: Arc<OffsetLedger>,
+    metrics: Arc<StageMetrics>,
+    health: Arc<BrokerHealth>,
+) -> Result<StageConsumer> {
     let mut client = ClientConfig::new();
     client
         .set("bootstrap.servers", &config.brokers)
@@ -56,7 +68,8 @@ pub(super) fn create_consumer(config: &StreamConfig, ledger: Arc<OffsetLedger>, 
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
         .set("statistics.interval.ms", "5000")
-        .set("isolation.level", "read_committed");
+        .set("isolation.level", "read_committed")
+        .set("fetch.wait.max.ms", FETCH_WAIT_MS);
     for (key, value) in &config.kafka {
         client.set(key, value);
     }
@@ -65,6 +78,7 @@ pub(super) fn create_consumer(config: &StreamConfig, ledger: Arc<OffsetLedger>, 
         metrics,
         commits_offsets: config.delivery == DeliveryGuarantee::AtLeastOnce,
         drain_timeout: Duration::from_secs(config.drain_timeout_secs),
+        health,
     };
     let consumer: StageConsumer =
         client.create_with_context(context).map_err(|source| PipelineError::Kafka { context: "creating the consumer".into(), source })?;

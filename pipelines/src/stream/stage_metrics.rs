@@ -46,6 +46,11 @@ pub struct StageMetrics {
     pub latency: Histogram,
     /// Messages read and not yet acknowledged.
     pub in_flight: Gauge,
+    /// Errors librdkafka reported on the broker connections (disconnects, timeouts, all brokers down),
+    /// by error code; counted only through [`StageMetrics::count_broker_error`].
+    broker_errors: Family<ReasonLabel, Counter>,
+    /// Brokers the consumer is connected to, from librdkafka's statistics; 0 during an outage.
+    pub brokers_up: Gauge,
     /// Consumer lag per input partition, from librdkafka's statistics.
     pub consumer_lag: Family<PartitionLabels, Gauge>,
     /// Dead-letter records over all reasons (the sum of `messages_dead`, for the summary and the log).
@@ -63,6 +68,8 @@ impl Default for StageMetrics {
         let batch_size = Histogram::new(exponential_buckets(1.0, 2.0, 12));
         let latency = Histogram::new(exponential_buckets(0.005, 2.0, 14));
         let in_flight = Gauge::default();
+        let broker_errors = Family::<ReasonLabel, Counter>::default();
+        let brokers_up = Gauge::default();
         let consumer_lag = Family::<PartitionLabels, Gauge>::default();
         registry.register("messages_in", "Messages read from the input topics", messages_in.clone());
         registry.register("messages_out", "Enriched messages acknowledged by the broker", messages_out.clone());
@@ -70,6 +77,8 @@ impl Default for StageMetrics {
         registry.register("batch_size", "Messages per model batch", batch_size.clone());
         registry.register("latency_seconds", "Seconds from reading a message to the acknowledgement of its output", latency.clone());
         registry.register("in_flight", "Messages read and not yet acknowledged", in_flight.clone());
+        registry.register("broker_errors", "Errors on the broker connections, by librdkafka error code", broker_errors.clone());
+        registry.register("brokers_up", "Brokers the consumer is connected to (0 during an outage)", brokers_up.clone());
         registry.register("consumer_lag", "Messages behind the partition's end, from librdkafka statistics", consumer_lag.clone());
         Self {
             registry,
@@ -79,6 +88,8 @@ impl Default for StageMetrics {
             batch_size,
             latency,
             in_flight,
+            broker_errors,
+            brokers_up,
             consumer_lag,
             dead_letters: AtomicU64::new(0),
             total_lag: AtomicI64::new(0),
@@ -92,6 +103,11 @@ impl StageMetrics {
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry).expect("writing to a String cannot fail");
         text
+    }
+
+    /// Counts an error on the broker connections, by its librdkafka code.
+    pub fn count_broker_error(&self, code: &str) {
+        self.broker_errors.get_or_create(&ReasonLabel { reason: code.into() }).inc();
     }
 
     /// Counts an acknowledged dead-letter record of reason `kind`.

@@ -13,6 +13,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinSet;
 
 use super::batch_enrichment::enrich_batch;
+use super::broker_health::{BrokerHealth, StageProducerContext};
 use super::offset_ledger::OffsetLedger;
 use super::record_delivery::{acknowledge_deliveries, commit_in_transaction, create_producer, run_committer, send_records};
 use super::stage_consumer_context::offset_list;
@@ -79,7 +80,7 @@ impl StageControl {
 pub(super) struct StageShared {
     pub(super) config: StreamConfig,
     pub(super) annotator: Arc<dyn Annotator>,
-    pub(super) producer: FutureProducer,
+    pub(super) producer: FutureProducer<StageProducerContext>,
     pub(super) consumer: Arc<StageConsumer>,
     pub(super) ledger: Arc<OffsetLedger>,
     pub(super) metrics: Arc<StageMetrics>,
@@ -107,8 +108,9 @@ pub async fn run_stream_stage(
     let ledger = Arc::new(OffsetLedger::default());
     let control = Arc::new(StageControl::default());
     let exactly_once = config.delivery == DeliveryGuarantee::ExactlyOnce;
-    let consumer = Arc::new(create_consumer(&config, ledger.clone(), metrics.clone())?);
-    let producer = create_producer(&config).await?;
+    let health = Arc::new(BrokerHealth::new(metrics.clone()));
+    let consumer = Arc::new(create_consumer(&config, ledger.clone(), metrics.clone(), health.clone())?);
+    let producer = create_producer(&config, health).await?;
 
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
     let intake = {
