@@ -3,12 +3,11 @@
 //! `COPY` writes the same rows, and a query survives (or cleanly fails on) an executor killed with
 //! SIGKILL mid-query; an executor whose model directory is missing fails at start, not at a query.
 //! The cluster test needs `../shared/data/pubmed_raw` (skipped without it).
-use crate::common;
+use crate::common::{self, free_port, wait_for_port};
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use arrow_array::RecordBatch;
 use datafusion::arrow::json::LineDelimitedWriter;
@@ -19,18 +18,6 @@ const QUERY: &str = "SELECT pmid, sru_ner(abstract) AS entities FROM pubmed ORDE
 
 fn sru_ner() -> Command {
     Command::new(env!("CARGO_BIN_EXE_sru-ner"))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port()
-}
-
-fn wait_for_port(port: u16, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "{what} did not listen on port {port} within 60 s");
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 /// Kills its processes when dropped, so a failing test leaves none behind.

@@ -149,3 +149,17 @@ pub fn pubmed_parquet(path: &Path, limit: usize, row_group_size: usize) {
         .expect("running scripts/abstracts_to_parquet.py");
     assert!(status.success(), "scripts/abstracts_to_parquet.py failed");
 }
+
+/// A port that was free a moment ago on the loopback interface.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port()
+}
+
+/// Waits (at most 60 s) until something listens on loopback `port`; `what` names it in the failure.
+pub fn wait_for_port(port: u16, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "{what} did not listen on port {port} within 60 s");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}

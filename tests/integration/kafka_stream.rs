@@ -3,6 +3,7 @@
 //! exactly-once, which tansu cannot do (no `EndTxn`). Outputs are compared with `ModelRuntime::annotate`
 //! on the committed default model.
 use crate::common;
+use crate::cuttable_proxy::CuttableProxy;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -160,7 +161,8 @@ impl Stage {
             .env("SRU_NER_LOG", std::env::var("SRU_NER_TEST_STAGE_LOG").unwrap_or_else(|_| "warn,sru_ner_pipelines=info".into()))
             .args(["stream", "--brokers", brokers, "--group", group])
             .args(["--input-topic", topics.0, "--output-topic", topics.1, "--dead-letter-topic", topics.2])
-            .args(["--text-field", "abstract", "--metrics-addr", "off", "--log-interval-secs", "1"])
+            .args(["--text-field", "abstract", "--log-interval-secs", "1"])
+            .args(if extra.contains(&"--metrics-addr") { &[][..] } else { &["--metrics-addr", "off"][..] })
             .args(["--batch-size", "16", "--linger-ms", "20", "--commit-interval-ms", "200", "--device", "cpu"])
             .args(extra)
             .stdout(Stdio::null())
@@ -544,4 +546,186 @@ fn exactly_once_transactions_on_the_mock_cluster() {
         outputs.len(),
         inputs.len()
     );
+}
+
+/// The tansu binary that `scripts/kafka-broker.sh` installed, for tests that need a broker of their own.
+fn tansu_binary() -> Option<std::path::PathBuf> {
+    let home = std::env::var("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|_| std::env::var("HOME").map(|h| std::path::PathBuf::from(h).join(".cargo")));
+    home.ok().map(|h| h.join("bin/tansu")).filter(|p| p.is_file())
+}
+
+/// The body of `GET /metrics` from the stage's Prometheus endpoint.
+fn scrape(address: &str) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(address) else { return String::new() };
+    let _ = write!(stream, "GET /metrics HTTP/1.0\r\nHost: {address}\r\n\r\n");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+}
+
+/// The value of metric line `name` (a counter is summed over its labels).
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// Issue 17, item 2: a TCP proxy of our own between the stage and a broker of its own (which advertises
+/// the proxy, so every connection goes through it) cuts every connection for 30 s
+/// (`SRU_NER_TEST_OUTAGE_SECS`) in the middle of 1,000 messages, then restores them. The stage stays up,
+/// logs the outage and its end, counts broker errors, and afterwards every input offset has an output;
+/// duplicates, which at-least-once permits for messages in flight at the cut, are counted.
+#[test]
+fn a_broker_outage_mid_run_loses_no_input_offset() {
+    let Some(_) = tansu() else { return };
+    let Some(tansu) = tansu_binary() else {
+        assert!(std::env::var("CI").is_err(), "CI must have the tansu binary that scripts/kafka-broker.sh installs");
+        eprintln!("SKIPPED: no tansu binary in $CARGO_HOME/bin");
+        return;
+    };
+    let outage = outage_length();
+    let (_broker, proxy, brokers) = broker_behind_proxy(&tansu);
+
+    let (input, output, dead) = (unique("in"), unique("out"), unique("dead"));
+    create_topics(&brokers, &[&input, &output, &dead], 3);
+    let inputs = json_inputs(&texts(1000), 3);
+    let coordinates = produce(&brokers, &input, &inputs);
+    let metrics = format!("127.0.0.1:{}", common::free_port());
+    let stage = Stage::start(&brokers, &unique("group"), (&input, &output, &dead), &["--metrics-addr", &metrics]);
+    stage.wait_for_outputs(250, Duration::from_secs(180));
+
+    proxy.cut();
+    let cut_at = Instant::now();
+    let mut reported = false;
+    while cut_at.elapsed() < outage {
+        reported |= stage.log_text().contains("broker outage: all brokers unreachable");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let during = scrape(&metrics);
+    let mut stage = stage;
+    assert!(stage.child.try_wait().unwrap().is_none(), "the stage exited during the outage:\n{}", stage.log_text());
+    assert!(reported, "no outage line during the cut:\n{}", stage.log_text());
+    assert!(metric(&during, "sru_ner_stream_broker_errors_total") > 0.0, "no broker error counted:\n{during}");
+    assert_eq!(metric(&during, "sru_ner_stream_brokers_up"), 0.0, "brokers up during the cut:\n{during}");
+    proxy.restore();
+
+    let outputs = consume_all(&brokers, &output, inputs.len(), Duration::from_secs(3), Duration::from_secs(300));
+    let after = scrape(&metrics);
+    let log = stage.stop();
+    assert!(log.contains("broker outage over"), "no line saying the outage ended:\n{log}");
+    assert!(metric(&after, "sru_ner_stream_brokers_up") >= 1.0, "{after}");
+    let mut outputs_per_input: BTreeMap<(i32, i64), usize> = BTreeMap::new();
+    for message in &outputs {
+        *outputs_per_input.entry(source(message)).or_default() += 1;
+    }
+    let missing: Vec<_> = coordinates.iter().filter(|c| !outputs_per_input.contains_key(c)).collect();
+    assert!(missing.is_empty(), "{} input offsets without an output, e.g. {:?}:\n{log}", missing.len(), &missing[..missing.len().min(5)]);
+    assert_eq!(outputs_per_input.len(), inputs.len(), "outputs name only input offsets");
+    let duplicates: usize = outputs_per_input.values().map(|n| n - 1).sum();
+    let dead_letters = consume_all(&brokers, &dead, 0, Duration::from_secs(1), Duration::from_secs(10)).len();
+    assert_eq!(dead_letters, 0);
+    eprintln!(
+        "outage of {outage:?}: {} outputs for {} inputs ({duplicates} duplicates), {} connections refused, {} broker errors",
+        outputs.len(),
+        inputs.len(),
+        proxy.refused.load(std::sync::atomic::Ordering::SeqCst),
+        metric(&after, "sru_ner_stream_broker_errors_total")
+    );
+}
+
+/// How long the outage tests keep the broker away: `SRU_NER_TEST_OUTAGE_SECS`, 30 by default.
+fn outage_length() -> Duration {
+    Duration::from_secs(std::env::var("SRU_NER_TEST_OUTAGE_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(30))
+}
+
+/// A tansu broker of the test's own that advertises a proxy in front of it, so that every client
+/// connection goes through the proxy; returns the broker (killed when dropped), the proxy and the
+/// bootstrap address.
+fn broker_behind_proxy(tansu: &std::path::Path) -> (KillOnDrop, CuttableProxy, String) {
+    let mut proxy = CuttableProxy::bind();
+    let broker_port = common::free_port();
+    let broker = Command::new(tansu)
+        .args(["broker", "--listener-url", &format!("tcp://127.0.0.1:{broker_port}")])
+        .args(["--advertised-listener-url", &format!("tcp://127.0.0.1:{}", proxy.port), "--storage-engine", "memory://tansu/"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start tansu");
+    let broker = KillOnDrop(broker);
+    common::wait_for_port(broker_port, "tansu");
+    proxy.forward_to(broker_port);
+    let brokers = format!("127.0.0.1:{}", proxy.port);
+    (broker, proxy, brokers)
+}
+
+/// The resident set size of process `pid`, in MiB.
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Issue 17, item 2, second half: the output unreachable while the input still flows. The proxy holds
+/// back every Produce request for 30 s while fetches go through. The stage reads at most
+/// `--max-in-flight` messages past its last acknowledged output and then pauses its partitions, so its
+/// in-flight count and its memory stay bounded (back-pressure, not buffering); once the requests go
+/// through, every input offset has an output.
+#[test]
+fn an_unreachable_output_pauses_the_intake_instead_of_buffering() {
+    let Some(_) = tansu() else { return };
+    let Some(tansu) = tansu_binary() else {
+        assert!(std::env::var("CI").is_err(), "CI must have the tansu binary that scripts/kafka-broker.sh installs");
+        eprintln!("SKIPPED: no tansu binary in $CARGO_HOME/bin");
+        return;
+    };
+    let outage = outage_length();
+    let (_broker, proxy, brokers) = broker_behind_proxy(&tansu);
+    let (input, output, dead) = (unique("in"), unique("out"), unique("dead"));
+    create_topics(&brokers, &[&input, &output, &dead], 3);
+    let inputs = json_inputs(&texts(1000), 3);
+    let coordinates = produce(&brokers, &input, &inputs);
+    let metrics = format!("127.0.0.1:{}", common::free_port());
+    let max_in_flight = 200;
+    let stage = Stage::start(&brokers, &unique("group"), (&input, &output, &dead), &["--metrics-addr", &metrics, "--max-in-flight", "200"]);
+    stage.wait_for_outputs(100, Duration::from_secs(180));
+
+    proxy.hold_produce();
+    let held_at = Instant::now();
+    std::thread::sleep(Duration::from_secs(5)); // the in-flight window fills
+    let (early, rss_early) = (scrape(&metrics), rss_mib(stage.child.id()));
+    std::thread::sleep(outage.saturating_sub(held_at.elapsed()));
+    let (late, rss_late) = (scrape(&metrics), rss_mib(stage.child.id()));
+    let (read_early, read_late) = (metric(&early, "sru_ner_stream_messages_in_total"), metric(&late, "sru_ner_stream_messages_in_total"));
+    let acknowledged = metric(&late, "sru_ner_stream_messages_out_total");
+    let in_flight = metric(&late, "sru_ner_stream_in_flight");
+    eprintln!("output held {outage:?}: read {read_early} -> {read_late}, acknowledged {acknowledged}, in flight {in_flight}, RSS {rss_early:.0} -> {rss_late:.0} MiB");
+    assert!(read_late < inputs.len() as f64, "the stage read everything while its output was held:\n{late}");
+    assert!(in_flight <= (max_in_flight + 16) as f64, "in flight {in_flight} over --max-in-flight {max_in_flight} + one batch");
+    assert!(read_late - acknowledged <= (max_in_flight + 16) as f64, "read {read_late}, acknowledged {acknowledged}");
+    assert!(rss_late - rss_early < 100.0, "RSS grew from {rss_early:.0} to {rss_late:.0} MiB while the output was held");
+    proxy.release_produce();
+
+    let outputs = consume_all(&brokers, &output, inputs.len(), Duration::from_secs(3), Duration::from_secs(300));
+    let log = stage.stop();
+    let covered: BTreeSet<(i32, i64)> = outputs.iter().map(source).collect();
+    let missing = coordinates.iter().filter(|c| !covered.contains(c)).count();
+    assert_eq!(missing, 0, "{missing} input offsets without an output:\n{log}");
+    eprintln!("{} outputs for {} inputs ({} duplicates)", outputs.len(), inputs.len(), outputs.len() - covered.len());
+}
+
+/// Kills the child when dropped.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
