@@ -11,7 +11,7 @@
 //!
 //! Run: `cargo bench --bench throughput` (env: SRU_NER_BENCH_SENTENCES, SRU_NER_BENCH_MODEL=dir|untrained [default: models/default],
 //! SRU_NER_BENCH_DEVICE=cpu|cuda, SRU_NER_BENCH_ROUNDS, SRU_NER_BENCH_PYTHON=0 to skip the baseline,
-//! SRU_NER_BENCH_PYTHON_BATCH=32, SRU_NER_BENCH_PRECISION=auto|fp32|bf16 (default auto, as the command line), SRU_NER_BENCH_TOKEN_BUDGET=8192, SRU_NER_BENCH_BATCH_SENTENCES=256, SRU_NER_BENCH_DOCUMENTS_PER_JOB=<n> (default: by device), SRU_NER_BENCH_ENCODER=<HF folder> for an
+//! SRU_NER_BENCH_PYTHON_BATCH=32, SRU_NER_BENCH_PRECISION=auto|fp32|bf16 (default auto, as the command line), SRU_NER_BENCH_TOKEN_BUDGET=8192, SRU_NER_BENCH_BATCH_SENTENCES=256, SRU_NER_BENCH_DOCUMENTS_PER_JOB=<n> (default: by device), SRU_NER_BENCH_SENTENCES_FILE=<one sentence a line> instead of ../shared, SRU_NER_BENCH_WRITE_SAMPLE=<file> writes the sample there and stops, SRU_NER_BENCH_ENCODER=<HF folder> for an
 //! untrained head on another encoder; the Python baseline runs only for the default encoder on CPU).
 mod common;
 
@@ -26,6 +26,12 @@ use sru_ner::text::SegmentedDocument;
 use sru_ner::Annotator;
 
 fn sample_sentences(n: usize) -> Option<Vec<String>> {
+    // SRU_NER_BENCH_SENTENCES_FILE: one sentence per line, for a machine without ../shared (a GPU
+    // machine that only has the stripped bench binary).
+    if let Ok(file) = std::env::var("SRU_NER_BENCH_SENTENCES_FILE") {
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+        return Some(text.lines().filter(|l| !l.trim().is_empty()).take(n).map(str::to_string).collect());
+    }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/pubmed_raw/jnlpba_genia_abstracts");
     if !root.is_dir() {
         eprintln!("SKIPPED: {} is absent (the benchmark reads ../shared beside the checkout)", root.display());
@@ -52,6 +58,11 @@ fn main() {
     let n: usize = env_or("SRU_NER_BENCH_SENTENCES", 2000);
     let rounds: usize = env_or("SRU_NER_BENCH_ROUNDS", 2);
     let Some(sentences) = sample_sentences(n) else { return };
+    if let Ok(path) = std::env::var("SRU_NER_BENCH_WRITE_SAMPLE") {
+        std::fs::write(&path, sentences.join("\n")).unwrap_or_else(|e| panic!("{path}: {e}"));
+        eprintln!("wrote the {} sample sentences to {path}", sentences.len());
+        return;
+    }
     let device = parse_device(&std::env::var("SRU_NER_BENCH_DEVICE").unwrap_or_else(|_| "auto".into())).expect("device");
     // The command line's default, auto, unless SRU_NER_BENCH_PRECISION forces one.
     let precision = match std::env::var("SRU_NER_BENCH_PRECISION").as_deref() {
