@@ -1,6 +1,8 @@
 //! Property tests on generated input (issue 17, item 1): the segmenter keeps its offset invariants on
 //! any string, and every importer answers any file with a corpus or an error naming `file:line`, never
-//! a panic. Cases per property: `PROPTEST_CASES` (proptest's default 256; CI's smoke pass uses that).
+//! a panic. Each property first replays its seeds in `fuzz/corpus/{segmentation,importers}/` (a failing
+//! generated case is added there as a regression). Cases per property: `PROPTEST_CASES` (proptest's
+//! default 256; CI's smoke pass uses that).
 use std::io::Write;
 use std::path::Path;
 
@@ -56,31 +58,56 @@ fn biomedical_text() -> impl Strategy<Value = String> {
     prop_oneof![prop::collection::vec(pieces, 0..60).prop_map(|p| p.concat()), any::<String>(),]
 }
 
+/// The segmenter's invariants on `text`: words on character boundaries, ordered, disjoint and not
+/// blank; sentences cover the words once, in order; character offsets agree with counting chars.
+fn check_segmentation(text: &str) -> Result<(), TestCaseError> {
+    let document = SegmentedDocument::segment(text);
+    let mut previous_end = 0;
+    for word in &document.words {
+        prop_assert!(word.start < word.end, "empty word {word:?}");
+        prop_assert!(previous_end <= word.start, "words overlap or go back: {word:?}");
+        prop_assert!(text.is_char_boundary(word.start) && text.is_char_boundary(word.end), "{word:?} cuts a char");
+        prop_assert!(!text[word.clone()].trim().is_empty(), "whitespace word {word:?}");
+        previous_end = word.end;
+    }
+    // Sentences are non-empty and cover the words exactly once, in order.
+    let mut next = 0;
+    for sentence in &document.sentences {
+        prop_assert!(sentence.start == next && sentence.start < sentence.end, "{:?}", document.sentences);
+        next = sentence.end;
+    }
+    prop_assert_eq!(next, document.words.len());
+    // Character offsets agree with counting chars.
+    let offsets = CharOffsets::new(text);
+    for word in &document.words {
+        prop_assert_eq!(offsets.char_offset(word.start), text[..word.start].chars().count());
+        prop_assert_eq!(offsets.char_offset(word.end), text[..word.end].chars().count());
+    }
+    Ok(())
+}
+
+/// The files of `fuzz/corpus/<target>/`, in name order: the committed seeds (and regressions) of a
+/// property, replayed before its generated cases.
+fn seeds(target: &str) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(target);
+    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("the seed corpus").map(|e| e.expect("entry").path()).collect();
+    files.sort();
+    assert!(files.len() >= 5, "the seed corpus in {} has {} files", dir.display(), files.len());
+    files.into_iter().map(|f| (f.clone(), std::fs::read(&f).expect("seed"))).collect()
+}
+
+#[test]
+fn the_segmentation_seeds_keep_the_offset_invariants() {
+    for (path, bytes) in seeds("segmentation") {
+        let text = String::from_utf8_lossy(&bytes);
+        check_segmentation(&text).unwrap_or_else(|e| panic!("seed {}: {e}", path.display()));
+    }
+}
+
 proptest! {
     #[test]
     fn segmentation_keeps_its_offset_invariants(text in biomedical_text()) {
-        let document = SegmentedDocument::segment(&text);
-        let mut previous_end = 0;
-        for word in &document.words {
-            prop_assert!(word.start < word.end, "empty word {word:?}");
-            prop_assert!(previous_end <= word.start, "words overlap or go back: {word:?}");
-            prop_assert!(text.is_char_boundary(word.start) && text.is_char_boundary(word.end), "{word:?} cuts a char");
-            prop_assert!(!text[word.clone()].trim().is_empty(), "whitespace word {word:?}");
-            previous_end = word.end;
-        }
-        // Sentences are non-empty and cover the words exactly once, in order.
-        let mut next = 0;
-        for sentence in &document.sentences {
-            prop_assert!(sentence.start == next && sentence.start < sentence.end, "{:?}", document.sentences);
-            next = sentence.end;
-        }
-        prop_assert_eq!(next, document.words.len());
-        // Character offsets agree with counting chars.
-        let offsets = CharOffsets::new(&text);
-        for word in &document.words {
-            prop_assert_eq!(offsets.char_offset(word.start), text[..word.start].chars().count());
-            prop_assert_eq!(offsets.char_offset(word.end), text[..word.end].chars().count());
-        }
+        check_segmentation(&text)?;
     }
 }
 
@@ -173,16 +200,28 @@ fn check_answer(path: &Path, content: &str, result: sru_ner::Result<Vec<CorpusSe
     Ok(())
 }
 
+/// Every importer on `content`: a corpus or an error naming the file (and a line inside it).
+fn check_importers(content: &str) -> Result<(), TestCaseError> {
+    let (file, result) = read_generated(content, read_iob);
+    check_answer(file.path(), content, result)?;
+    let (file, result) = read_generated(content, read_lu_roth);
+    check_answer(file.path(), content, result)?;
+    let (file, result) = read_generated(content, |p| read_pubtator(p).map(|(s, _)| s));
+    check_answer(file.path(), content, result)?;
+    let (file, result) = read_generated(content, |p| read_genia_xml(p).map(|(s, _)| s));
+    check_answer(file.path(), content, result)
+}
+
+#[test]
+fn the_importer_seeds_give_a_corpus_or_a_located_error() {
+    for (path, bytes) in seeds("importers") {
+        check_importers(&String::from_utf8_lossy(&bytes)).unwrap_or_else(|e| panic!("seed {}: {e}", path.display()));
+    }
+}
+
 proptest! {
     #[test]
     fn importers_answer_any_file_with_a_corpus_or_a_located_error(content in corpus_lines()) {
-        let (file, result) = read_generated(&content, read_iob);
-        check_answer(file.path(), &content, result)?;
-        let (file, result) = read_generated(&content, read_lu_roth);
-        check_answer(file.path(), &content, result)?;
-        let (file, result) = read_generated(&content, |p| read_pubtator(p).map(|(s, _)| s));
-        check_answer(file.path(), &content, result)?;
-        let (file, result) = read_generated(&content, |p| read_genia_xml(p).map(|(s, _)| s));
-        check_answer(file.path(), &content, result)?;
+        check_importers(&content)?;
     }
 }
