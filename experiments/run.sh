@@ -6,7 +6,8 @@
 #
 # Usage: experiments/run.sh [genia-ab] [genia] [multitask] [halves] [conll] [documents]   (default: all six)
 #   genia-ab   issue 13's A/B on GENIA: 1 epoch of one 5-epoch schedule per arm (μ, head init), dev reports
-#   genia      GENIA nested, 5 types (experiments/configs/genia-minilm.toml)
+#   genia      GENIA nested, 5 types (experiments/configs/genia-minilm.toml, then 4 more epochs:
+#              genia-minilm-continued.toml)
 #   multitask  the default model (multi-task) and one single-task model per corpus, both eval modes
 #   halves     the synthetic BC5CDR split (paper's hard and our soft shift targets) against single-task
 #              BC5CDR with full labels, plus the teacher-forced probe of each, and each half trained
@@ -22,6 +23,9 @@ corpora=(bc2gm bc5cdr jnlpba linnaeus ncbi_disease)
 
 # train CONFIG: trains, or continues from the checkpoint, or does nothing when all epochs are done.
 train() { "$sru" train --device cpu --resume --config "$1"; }
+# continue_from FROM TO: TO starts as a copy of FROM's checkpoint (resume reads only <output>/checkpoint),
+# so that TO's config can resume FROM's run with more epochs.
+continue_from() { [ -f "$2/checkpoint/trainer_state.json" ] || { mkdir -p "$2" && cp -r "$1/checkpoint" "$2/"; }; }
 # evaluate MODEL_DIR STORE CORPUS MODE [SPLIT]: the report (test split unless given) as JSON, once.
 evaluate() {
   local split=${5:-test}
@@ -59,13 +63,15 @@ for step in "${steps[@]}"; do
     [ -d store-genia ] || experiments/import-genia.sh store-genia
     train experiments/configs/genia-minilm.toml
     evaluate models/genia-minilm store-genia genia disjoint
+    # 4 more epochs from epoch 5's checkpoint (issue 13: dev F1 was still rising).
+    continue_from models/genia-minilm models/genia-minilm-continued
+    train experiments/configs/genia-minilm-continued.toml
+    evaluate models/genia-minilm-continued store-genia genia disjoint
     ;;
   multitask)
     # The default: 8 epochs, then 3 + 3 more with BC2GM drawn more often; each continuation starts from
     # a copy of the run before it, checkpoint included, and resumes it with more epochs.
     train experiments/configs/biomed-minilm.toml
-    # (resume reads only <output>/checkpoint, so a copy of the checkpoint is enough).
-    continue_from() { [ -f "$2/checkpoint/trainer_state.json" ] || { mkdir -p "$2" && cp -r "$1/checkpoint" "$2/"; }; }
     continue_from models/experiments/biomed-minilm-8 models/experiments/default-continued
     train experiments/configs/biomed-minilm-continued.toml
     continue_from models/experiments/default-continued models/default
