@@ -224,14 +224,6 @@ fn soak(brokers: &str, (input, output, dead): (&str, &str, &str), abstracts: &[S
         .spawn()
         .expect("sru-ner stream");
     let pid = child.id().to_string();
-    let rss_mib = |pid: &str| {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .map_or(f64::NAN, |kb| kb / 1024.0)
-    };
     std::thread::sleep(Duration::from_secs(10)); // model load and group join
     let count = (rate * 60.0 * minutes as f64) as usize;
     let sender = send_at_rate(brokers, input, abstracts, rate, count);
@@ -239,10 +231,10 @@ fn soak(brokers: &str, (input, output, dead): (&str, &str, &str), abstracts: &[S
         let (brokers, output) = (brokers.to_string(), output.to_string());
         std::thread::spawn(move || read(&brokers, &output, count, Duration::from_secs(60 * minutes + 120)))
     };
-    let mut samples = vec![(0, rss_mib(&pid))];
+    let mut samples = vec![(0, common::status_mib(&pid, "VmRSS:"))];
     for minute in 1..=minutes {
         std::thread::sleep(Duration::from_secs(60));
-        samples.push((minute, rss_mib(&pid)));
+        samples.push((minute, common::status_mib(&pid, "VmRSS:")));
         eprintln!("soak minute {minute}: RSS {:.0} MiB", samples.last().unwrap().1);
     }
     sender.join().unwrap();

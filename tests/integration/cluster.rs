@@ -46,7 +46,8 @@ impl LoopbackCluster {
                 let child = sru_ner()
                     .args(["cluster", "executor", "--scheduler", &format!("127.0.0.1:{port}")])
                     .args(["--flight-port", &flight.to_string(), "--grpc-port", &grpc.to_string()])
-                    .args(["--concurrent-tasks", "2", "--heartbeat", "1", "--device", "cpu", "--threads", "1", "--model"])
+                    .args(["--concurrent-tasks", "2", "--heartbeat", "1", "--device", "cpu", "--threads", "1"])
+                    .args(["--precision", "fp32", "--model"])
                     .arg(&model)
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
@@ -100,7 +101,7 @@ fn sql(cluster: Option<&str>, folder: &Path, statement: &str) -> Output {
     command.args(["sql", "--format", "json", "--table"]).arg(format!("pubmed={}", folder.display()));
     match cluster {
         Some(url) => command.args(["--cluster", url]),
-        None => command.args(["--device", "cpu", "--model"]).arg(common::trained_model_dir()),
+        None => command.args(["--device", "cpu", "--precision", "fp32", "--model"]).arg(common::trained_model_dir()),
     };
     command.arg(statement).output().expect("running sru-ner sql")
 }

@@ -164,6 +164,9 @@ impl Stage {
             .args(["--text-field", "abstract", "--log-interval-secs", "1"])
             .args(if extra.contains(&"--metrics-addr") { &[][..] } else { &["--metrics-addr", "off"][..] })
             .args(["--batch-size", "16", "--linger-ms", "20", "--commit-interval-ms", "200", "--device", "cpu"])
+            // fp32: in bf16 a text's entities can move with the other texts of its batch, and the
+            // outputs are compared with one library call over all texts.
+            .args(["--precision", "fp32"])
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -299,9 +302,7 @@ fn json_messages_come_out_enriched_and_a_graceful_stop_commits_them() {
     assert_eq!(outputs.len(), inputs.len(), "{log}");
     assert_eq!(Stage::stopped_counts(&log), (inputs.len() as u64, inputs.len() as u64, 0), "{log}");
 
-    // The command's default precision is auto: compare with what the library serves under auto.
-    let auto_precision = RuntimeOptions { precision: None, ..RuntimeOptions::default() };
-    let runtime = ModelRuntime::start(ModelSource::Directory(common::default_model_dir()), auto_precision).expect("model");
+    let runtime = ModelRuntime::start(ModelSource::Directory(common::default_model_dir()), RuntimeOptions::default()).expect("model");
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let expected = runtime.annotate(&refs).expect("annotate");
     let mut seen = BTreeSet::new();
@@ -581,21 +582,10 @@ fn metric(text: &str, name: &str) -> f64 {
 /// duplicates, which at-least-once permits for messages in flight at the cut, are counted.
 #[test]
 fn a_broker_outage_mid_run_loses_no_input_offset() {
-    let Some(_) = tansu() else { return };
-    let Some(tansu) = tansu_binary() else {
-        assert!(std::env::var("CI").is_err(), "CI must have the tansu binary that scripts/kafka-broker.sh installs");
-        eprintln!("SKIPPED: no tansu binary in $CARGO_HOME/bin");
+    let Some(OutageRun { _broker, proxy, brokers, output, dead, inputs, coordinates, metrics, stage }) = start_outage_run(&[]) else {
         return;
     };
     let outage = outage_length();
-    let (_broker, proxy, brokers) = broker_behind_proxy(&tansu);
-
-    let (input, output, dead) = (unique("in"), unique("out"), unique("dead"));
-    create_topics(&brokers, &[&input, &output, &dead], 3);
-    let inputs = json_inputs(&texts(1000), 3);
-    let coordinates = produce(&brokers, &input, &inputs);
-    let metrics = format!("127.0.0.1:{}", common::free_port());
-    let stage = Stage::start(&brokers, &unique("group"), (&input, &output, &dead), &["--metrics-addr", &metrics]);
     stage.wait_for_outputs(250, Duration::from_secs(180));
 
     proxy.cut();
@@ -642,6 +632,40 @@ fn outage_length() -> Duration {
     Duration::from_secs(std::env::var("SRU_NER_TEST_OUTAGE_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(30))
 }
 
+/// What both outage tests start from: a broker of their own behind a proxy, 1,000 messages in a
+/// 3-partition input topic, and a stage (with its metrics endpoint) reading them.
+struct OutageRun {
+    _broker: KillOnDrop,
+    proxy: CuttableProxy,
+    brokers: String,
+    output: String,
+    dead: String,
+    inputs: Vec<Input>,
+    coordinates: Vec<(i32, i64)>,
+    metrics: String,
+    stage: Stage,
+}
+
+/// Starts an [`OutageRun`] whose stage gets `extra` arguments; None (SKIPPED) without a broker.
+fn start_outage_run(extra: &[&str]) -> Option<OutageRun> {
+    tansu()?;
+    let Some(tansu) = tansu_binary() else {
+        assert!(std::env::var("CI").is_err(), "CI must have the tansu binary that scripts/kafka-broker.sh installs");
+        eprintln!("SKIPPED: no tansu binary in $CARGO_HOME/bin");
+        return None;
+    };
+    let (broker, proxy, brokers) = broker_behind_proxy(&tansu);
+    let (input, output, dead) = (unique("in"), unique("out"), unique("dead"));
+    create_topics(&brokers, &[&input, &output, &dead], 3);
+    let inputs = json_inputs(&texts(1000), 3);
+    let coordinates = produce(&brokers, &input, &inputs);
+    let metrics = format!("127.0.0.1:{}", common::free_port());
+    let mut arguments = vec!["--metrics-addr", metrics.as_str()];
+    arguments.extend_from_slice(extra);
+    let stage = Stage::start(&brokers, &unique("group"), (&input, &output, &dead), &arguments);
+    Some(OutageRun { _broker: broker, proxy, brokers, output, dead, inputs, coordinates, metrics, stage })
+}
+
 /// A tansu broker of the test's own that advertises a proxy in front of it, so that every client
 /// connection goes through the proxy; returns the broker (killed when dropped), the proxy and the
 /// bootstrap address.
@@ -679,21 +703,13 @@ fn rss_mib(pid: u32) -> f64 {
 /// through, every input offset has an output.
 #[test]
 fn an_unreachable_output_pauses_the_intake_instead_of_buffering() {
-    let Some(_) = tansu() else { return };
-    let Some(tansu) = tansu_binary() else {
-        assert!(std::env::var("CI").is_err(), "CI must have the tansu binary that scripts/kafka-broker.sh installs");
-        eprintln!("SKIPPED: no tansu binary in $CARGO_HOME/bin");
+    let max_in_flight = 200;
+    let Some(OutageRun { _broker, proxy, brokers, output, inputs, coordinates, metrics, stage, .. }) =
+        start_outage_run(&["--max-in-flight", "200"])
+    else {
         return;
     };
     let outage = outage_length();
-    let (_broker, proxy, brokers) = broker_behind_proxy(&tansu);
-    let (input, output, dead) = (unique("in"), unique("out"), unique("dead"));
-    create_topics(&brokers, &[&input, &output, &dead], 3);
-    let inputs = json_inputs(&texts(1000), 3);
-    let coordinates = produce(&brokers, &input, &inputs);
-    let metrics = format!("127.0.0.1:{}", common::free_port());
-    let max_in_flight = 200;
-    let stage = Stage::start(&brokers, &unique("group"), (&input, &output, &dead), &["--metrics-addr", &metrics, "--max-in-flight", "200"]);
     stage.wait_for_outputs(100, Duration::from_secs(180));
 
     proxy.hold_produce();
