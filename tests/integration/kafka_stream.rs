@@ -604,6 +604,11 @@ fn a_broker_outage_mid_run_loses_no_input_offset() {
     proxy.restore();
 
     let outputs = consume_all(&brokers, &output, inputs.len(), Duration::from_secs(3), Duration::from_secs(300));
+    // The end of the outage is seen in librdkafka's statistics, which come every 5 s.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !stage.log_text().contains("broker outage over") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let after = scrape(&metrics);
     let log = stage.stop();
     assert!(log.contains("broker outage over"), "no line saying the outage ended:\n{log}");
