@@ -15,12 +15,11 @@
 //! Run: `cargo bench --bench cluster` (env: SRU_NER_BENCH_ABSTRACTS, SRU_NER_BENCH_MODEL=dir).
 mod common;
 
-use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{peak_rss_mib, peak_rss_mib_of};
+use common::{free_port, peak_rss_mib, peak_rss_mib_of};
 
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::record_batch::RecordBatch;
@@ -38,10 +37,6 @@ fn entities(batches: &[RecordBatch]) -> usize {
 
 fn rows(batches: &[RecordBatch]) -> usize {
     batches.iter().map(RecordBatch::num_rows).sum()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port()
 }
 
 fn wait_for_port(port: u16) {

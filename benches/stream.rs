@@ -127,7 +127,7 @@ fn main() {
     }
     producer.flush(Duration::from_secs(60)).unwrap();
     // The stage's Prometheus endpoint, read at the end of the half-load run for its own latency histogram.
-    let metrics_addr = format!("127.0.0.1:{}", std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port());
+    let metrics_addr = format!("127.0.0.1:{}", common::free_port());
     let config = |input: &str, output: &str| StreamConfig {
         brokers: brokers.clone(),
         group: format!("bench-{tag}-{input}"),
@@ -214,7 +214,7 @@ fn send_at_rate(brokers: &str, topic: &str, abstracts: &[String], rate: f64, cou
 /// default settings) at `rate` messages/s for `minutes`; prints its resident set size each minute, the
 /// end-to-end latency and its own latency histogram.
 fn soak(brokers: &str, (input, output, dead): (&str, &str, &str), abstracts: &[String], model: &std::path::Path, rate: f64, minutes: u64) {
-    let metrics_addr = format!("127.0.0.1:{}", std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port());
+    let metrics_addr = format!("127.0.0.1:{}", common::free_port());
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sru-ner"))
         .args(["stream", "--brokers", brokers, "--group", &format!("soak-{input}"), "--input-topic", input])
         .args(["--output-topic", output, "--dead-letter-topic", dead, "--text-field", "abstract"])

@@ -19,7 +19,11 @@ const SENTENCES: [&str; 8] = [
 ];
 
 fn entities(precision: Option<Precision>) -> BTreeSet<(usize, usize, usize, String)> {
-    let runtime = start(precision);
+    entities_of(&start(precision))
+}
+
+/// The (sentence, start, end, label) of every entity `runtime` finds in `SENTENCES`.
+fn entities_of(runtime: &ModelRuntime) -> BTreeSet<(usize, usize, usize, String)> {
     let found = runtime.annotate(&SENTENCES).expect("annotate");
     found.iter().enumerate().flat_map(|(i, es)| es.iter().map(move |e| (i, e.start, e.end, e.label.clone()))).collect()
 }
@@ -45,8 +49,5 @@ fn auto_precision_serves_bf16_exactly_where_the_cpu_computes_it() {
     let expected = if Precision::cpu_computes_bf16() { Precision::Bf16 } else { Precision::Fp32 };
     assert_eq!(auto.precision(), expected);
     assert_eq!(start(Some(Precision::Fp32)).precision(), Precision::Fp32, "an explicit choice is kept");
-    let found = auto.annotate(&SENTENCES).expect("annotate");
-    let auto_entities: BTreeSet<_> =
-        found.iter().enumerate().flat_map(|(i, es)| es.iter().map(move |e| (i, e.start, e.end, e.label.clone()))).collect();
-    assert_eq!(auto_entities, entities(Some(expected)), "auto serves exactly what its pick serves");
+    assert_eq!(entities_of(&auto), entities(Some(expected)), "auto serves exactly what its pick serves");
 }

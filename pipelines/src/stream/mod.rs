@@ -22,7 +22,6 @@ mod stage_metrics;
 mod stream_config;
 mod stream_stage;
 
-pub use broker_health::BrokerHealth;
 pub use message_decoder::{decode_message, DeadLetterReason, DecodedMessage};
 pub use offset_ledger::{OffsetLedger, TopicPartition};
 pub use stage_metrics::{MetricsEndpoint, StageMetrics};
