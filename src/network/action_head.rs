@@ -38,8 +38,10 @@ impl ActionHead {
 
     /// Inference only: the head prepared for a batch S (B, Q, d): the word half of
     /// `W1 [S_w ; ctx] + b1` for every slot, and contiguous transposed weights for the rest, so a step costs
-    /// one (B, d)·(d, 2d) product and the W2 product.
-    pub fn for_inference(&self, sentence: &Tensor) -> InferenceHead {
+    /// one (B, d)·(d, 2d) product and the W2 product. `context_scale` (d) is the read-out's diagonal
+    /// scaling D2 (`ctx = attended ∘ D2`), folded into W1's context half so that a step passes the
+    /// attention-weighted memory itself.
+    pub fn for_inference(&self, sentence: &Tensor, context_scale: &Tensor) -> InferenceHead {
         let d = sentence.size()[2];
         let word_halves = sentence.matmul(&self.w1.ws.narrow(1, 0, d).tr());
         let word_halves = match &self.w1.bs {
@@ -48,7 +50,7 @@ impl ActionHead {
         };
         InferenceHead {
             word_halves,
-            w1_context: self.w1.ws.narrow(1, d, d).tr().contiguous(),
+            w1_context: (self.w1.ws.narrow(1, d, d).tr() * context_scale.view([d, 1])).contiguous(),
             w2: self.w2.ws.tr().contiguous(),
             b2: self.w2.bs.as_ref().map(Tensor::shallow_clone),
         }
@@ -60,6 +62,7 @@ impl ActionHead {
 pub struct InferenceHead {
     /// `W1[:, :d] S_i + b1` for every slot, (B, Q, 2d).
     pub word_halves: Tensor,
+    /// `diag(D2) W1[:, d:]ᵀ`, (d, 2d).
     w1_context: Tensor,
     w2: Tensor,
     b2: Option<Tensor>,
@@ -71,14 +74,14 @@ impl InferenceHead {
         self.word_halves = self.word_halves.index_select(0, rows);
     }
 
-    /// Logits from the word halves at the pointers (B, 2d) and the read-out (B, d); equal to
-    /// [`ActionHead::forward_t`] without dropout.
-    pub fn forward(&self, word_half: &Tensor, context: &Tensor) -> Tensor {
-        let hidden = (word_half + context.matmul(&self.w1_context)).tanh();
-        let logits = hidden.matmul(&self.w2);
+    /// Logits from the word halves at the pointers (B, 2d) and the attention-weighted memory before
+    /// D2 (B, d); equal to [`ActionHead::forward_t`] without dropout. Two fused products (`addmm`) and
+    /// a tanh: three kernels a step.
+    pub fn forward(&self, word_half: &Tensor, attended: &Tensor) -> Tensor {
+        let hidden = word_half.addmm(attended, &self.w1_context).tanh();
         match &self.b2 {
-            Some(bias) => logits + bias,
-            None => logits,
+            Some(bias) => bias.addmm(&hidden, &self.w2),
+            None => hidden.matmul(&self.w2),
         }
     }
 }

@@ -44,8 +44,7 @@ impl ActionMemory {
     /// `keep_a = [σ(u_a) ≥ σ(u_SH)]`; (B, d).
     pub fn omega(&self, logits: &Tensor) -> Tensor {
         let shift = logits.select(1, ActionVocabulary::SH as i64).unsqueeze(1);
-        let keep = logits.ge_tensor(&shift).to_kind(logits.kind());
-        let weights = logits.softmax(1, logits.kind()) * keep;
+        let weights = logits.softmax(1, logits.kind()).masked_fill(&logits.lt_tensor(&shift), 0.0);
         weights.matmul(&self.action_embeddings.to_kind(logits.kind()))
     }
 
@@ -56,11 +55,14 @@ impl ActionMemory {
         state.slots = state.slots.index_put(&[Some(rows.shallow_clone()), Some(state.pointer.shallow_clone())], &omega, true);
     }
 
-    /// Write-back for inference: `C[m] += ω` in place (B·d values touched, not B·Q·d); returns ω.
-    /// `rows` is `0..B`, made once per batch by the caller.
-    pub fn write_back_in_place(&self, state: &mut MemoryState, logits: &Tensor, rows: &Tensor) -> Tensor {
+    /// Write-back for inference: `C[m] += ω` in place (B·d values touched, not B·Q·d); returns ω. One
+    /// `scatter_add_` along the slots: each row writes one slot, so nothing collides (`index_put_` with
+    /// accumulation sorts its indices on CUDA, several kernels a step).
+    pub fn write_back_in_place(&self, state: &mut MemoryState, logits: &Tensor) -> Tensor {
         let omega = self.omega(logits).to_kind(state.slots.kind());
-        let _ = state.slots.index_put_(&[Some(rows.shallow_clone()), Some(state.pointer.shallow_clone())], &omega, true);
+        let d = omega.size()[1];
+        let at_pointer = state.pointer.view([-1, 1, 1]).expand([-1, 1, d], false);
+        let _ = state.slots.scatter_add_(1, &at_pointer, &omega.unsqueeze(1));
         omega
     }
 }

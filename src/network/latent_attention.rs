@@ -83,17 +83,17 @@ impl LatentAttention {
             position_scores: per_id.index_select(0, &ids.view([-1])).view([q, q, j]),
             latent_scores: slots.matmul(&latents.tr()) * self.token_multiplier.to_kind(kind),
             latents: latents * self.token_multiplier.to_kind(kind),
-            d2: self.d2.to_kind(kind),
+            context_scale: self.d2.to_kind(kind),
         }
     }
 
-    /// ctx (B, d) from the incremental read-out, the memory C (B, Q, d), its slot mask and the pointer m.
-    pub fn read_incremental(&self, readout: &IncrementalReadout, slots: &Tensor, slot_mask: &Tensor, pointer: &Tensor) -> Tensor {
-        let kind = slots.kind();
+    /// `Σ_i α_i C_i` (B, d) from the incremental read-out, the memory C (B, Q, d), the padding slots
+    /// (B, Q, bool: `slot_mask == 0`, computed once per batch) and the pointer m: ctx before its
+    /// scaling D2, which [`crate::network::InferenceHead`] folds into its weights.
+    pub fn attended_incremental(&self, readout: &IncrementalReadout, slots: &Tensor, padding: &Tensor, pointer: &Tensor) -> Tensor {
         let keys = &readout.latent_scores + readout.position_scores.index_select(0, pointer);
-        let (scores, _) = keys.max_dim(2, false);
-        let alpha = scores.masked_fill(&slot_mask.eq(0.0), -1e12).softmax(1, kind);
-        alpha.unsqueeze(1).bmm(slots).squeeze_dim(1) * &readout.d2
+        let scores = keys.amax([2], false).masked_fill(padding, -1e12);
+        scores.softmax(1, slots.kind()).unsqueeze(1).bmm(slots).squeeze_dim(1)
     }
 
     /// ctx (B, d) from the memory C (B, Q, d), its slot mask (B, Q) and the pointer m (B).
@@ -140,7 +140,8 @@ pub struct IncrementalReadout {
     position_scores: Tensor,
     /// μ·(L∘D1)·C_i for every slot, (B, Q, J).
     latent_scores: Tensor,
-    d2: Tensor,
+    /// D2, (d).
+    context_scale: Tensor,
 }
 
 impl IncrementalReadout {
@@ -149,9 +150,16 @@ impl IncrementalReadout {
         self.latent_scores = self.latent_scores.index_select(0, rows);
     }
 
-    /// Records `C[m] += delta` (delta: (B, d)) for the pointer m of each sentence; `rows` is `0..B`.
-    pub fn slot_written(&mut self, rows: &Tensor, pointer: &Tensor, delta: &Tensor) {
-        let update = delta.matmul(&self.latents.tr());
-        let _ = self.latent_scores.index_put_(&[Some(rows.shallow_clone()), Some(pointer.shallow_clone())], &update, true);
+    /// The read-out's scaling D2 (d): `ctx = attended ∘ D2`.
+    pub fn context_scale(&self) -> &Tensor {
+        &self.context_scale
+    }
+
+    /// Records `C[m] += delta` (delta: (B, d)) for the pointer m of each sentence, with one
+    /// `scatter_add_` as in [`crate::network::ActionMemory::write_back_in_place`].
+    pub fn slot_written(&mut self, pointer: &Tensor, delta: &Tensor) {
+        let update = delta.matmul(&self.latents.tr()).unsqueeze(1);
+        let at_pointer = pointer.view([-1, 1, 1]).expand([-1, 1, update.size()[2]], false);
+        let _ = self.latent_scores.scatter_add_(1, &at_pointer, &update);
     }
 }

@@ -191,36 +191,45 @@ impl SruParser {
     /// finished once its argmax is `EOA` or it reaches its cap of `ceil(max_steps_factor · (N + 2))`
     /// timesteps. Every `check_every` steps (a host sync on CUDA) the loop ends if all are finished, and
     /// finished sentences are dropped from the batch once they are a quarter of it. Rows of a sentence
-    /// after it finished are zero.
+    /// after it was dropped are zero.
+    ///
+    /// A step is about 20 kernels (on CUDA each is a launch the host waits on, so the loop is bound by
+    /// their count, not by arithmetic): the head's two fused products, the argmax, the write-back and the
+    /// read-out update as one `scatter_add_` each, the read-out, and the pointer move through a
+    /// per-action table. Logits are kept as they are and turned into probabilities once at the end.
     pub fn decode_greedy(&self, sentence: &Tensor, slot_mask: &Tensor, n_words: &[usize], check_every: usize) -> GreedyDecoding {
         let device = sentence.device();
         let caps: Vec<usize> = n_words.iter().map(|&n| (self.config.max_steps_factor * (n + 2) as f64).ceil() as usize).collect();
         let max_cap = caps.iter().copied().max().unwrap_or(0);
         let batch = n_words.len() as i64;
-        let mut last_slot = Tensor::from_slice(&n_words.iter().map(|&n| n as i64 + 1).collect::<Vec<_>>()).to_device(device);
-        let mut cap_tensor = Tensor::from_slice(&caps.iter().map(|&c| c as i64).collect::<Vec<_>>()).to_device(device);
-        let mut slot_mask = slot_mask.shallow_clone();
+        let as_tensor = |values: Vec<i64>| Tensor::from_slice(&values).to_device(device);
+        let mut last_slot = as_tensor(n_words.iter().map(|&n| n as i64 + 1).collect());
+        let mut cap_tensor = as_tensor(caps.iter().map(|&c| c as i64).collect());
+        // How far each action moves the pointers: one slot for SH and EOA, none for TR and RE.
+        let advance_by_action = as_tensor(
+            (0..self.config.n_actions).map(|a| i64::from(a == ActionVocabulary::SH as i64 || a == ActionVocabulary::EOA as i64)).collect(),
+        );
+        let mut padding = slot_mask.eq(0.0);
         // Inference form of `start` and `step`: in-place write-back and the incremental read-out.
         let mut state = self.memory.begin(sentence);
         let mut readout = self.attention.incremental(&state.slots);
-        let mut head = self.head.for_inference(sentence);
-        let mut context = self.attention.read_incremental(&readout, &state.slots, &slot_mask, &state.pointer);
+        let mut head = self.head.for_inference(sentence, readout.context_scale());
+        let mut attended = self.attention.attended_incremental(&readout, &state.slots, &padding, &state.pointer);
         state.pointer = state.pointer.ones_like();
         // Rows of the batch still decoding (indices into the input batch); finished rows are dropped.
         let mut active = Tensor::arange(batch, (Kind::Int64, device));
-        // 0..B of the current batch, for the in-place writes.
-        let mut rows = Tensor::arange(batch, (Kind::Int64, device));
-        let mut finished = Tensor::zeros([batch], (Kind::Bool, device));
-        let probabilities = Tensor::zeros([batch, max_cap as i64, self.config.n_actions], (Kind::Float, device));
+        let mut ended = Tensor::zeros([batch], (Kind::Bool, device));
+        // The logits of every step; rows never written stay −∞, which the final sigmoid makes 0.
+        let logits_by_step = Tensor::full([batch, max_cap as i64, self.config.n_actions], f64::NEG_INFINITY, (Kind::Float, device));
         let mut steps_done = 0;
         for step in 0..max_cap {
-            let mut logits = head.forward(&Self::current_words(&head.word_halves, &state.pointer), &context);
-            let _ = probabilities.select(1, step as i64).index_copy_(0, &active, &logits.sigmoid().to_kind(Kind::Float));
+            let mut logits = head.forward(&Self::current_words(&head.word_halves, &state.pointer), &attended);
+            let _ = logits_by_step.select(1, step as i64).index_copy_(0, &active, &logits);
             steps_done = step + 1;
             let mut best = logits.argmax(1, false);
-            let mut ends = best.eq(ActionVocabulary::EOA as i64);
-            finished = finished.logical_or(&ends).logical_or(&cap_tensor.le(step as i64 + 1));
+            ended = ended.logical_or(&best.eq(ActionVocabulary::EOA as i64));
             if (step + 1) % check_every.max(1) == 0 {
+                let finished = ended.logical_or(&cap_tensor.le(step as i64 + 1));
                 let current = finished.size()[0];
                 let done = finished.sum(Kind::Int64).int64_value(&[]);
                 if done == current {
@@ -231,22 +240,19 @@ impl SruParser {
                     let keep = finished.logical_not().nonzero().squeeze_dim(1);
                     let select = |t: &Tensor| t.index_select(0, &keep);
                     active = select(&active);
-                    rows = Tensor::arange(keep.size()[0], (Kind::Int64, device));
                     state.slots = select(&state.slots);
                     state.pointer = select(&state.pointer);
                     readout.retain(&keep);
                     head.retain(&keep);
-                    (slot_mask, last_slot, cap_tensor) = (select(&slot_mask), select(&last_slot), select(&cap_tensor));
-                    (logits, best, ends) = (select(&logits), select(&best), select(&ends));
-                    finished = select(&finished);
+                    (padding, last_slot, cap_tensor) = (select(&padding), select(&last_slot), select(&cap_tensor));
+                    (logits, best, ended) = (select(&logits), select(&best), select(&ended));
                 }
             }
-            let omega = self.memory.write_back_in_place(&mut state, &logits, &rows);
-            readout.slot_written(&rows, &state.pointer, &omega);
-            context = self.attention.read_incremental(&readout, &state.slots, &slot_mask, &state.pointer);
-            let advance = ends.logical_or(&best.eq(ActionVocabulary::SH as i64)).to_kind(Kind::Int64);
-            state.pointer = (&state.pointer + advance).minimum(&last_slot);
+            let omega = self.memory.write_back_in_place(&mut state, &logits);
+            readout.slot_written(&state.pointer, &omega);
+            attended = self.attention.attended_incremental(&readout, &state.slots, &padding, &state.pointer);
+            state.pointer = (&state.pointer + advance_by_action.index_select(0, &best)).minimum(&last_slot);
         }
-        GreedyDecoding { probabilities: probabilities.narrow(1, 0, steps_done as i64), steps: caps }
+        GreedyDecoding { probabilities: logits_by_step.narrow(1, 0, steps_done as i64).sigmoid(), steps: caps }
     }
 }

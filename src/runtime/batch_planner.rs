@@ -30,6 +30,26 @@ pub fn plan_batches(lengths: &[usize], token_budget: usize, max_sentences: usize
     batches
 }
 
+/// Groups consecutive batches of [`plan_batches`] (longest first) for one decoding loop each: a group
+/// takes batches while its sentences × its longest length stay within `token_budget`, and always at
+/// least one batch, so a budget of 0 decodes every batch alone.
+pub fn plan_decode_groups(batches: &[Vec<usize>], lengths: &[usize], token_budget: usize) -> Vec<std::ops::Range<usize>> {
+    let mut groups = Vec::new();
+    let mut start = 0;
+    while start < batches.len() {
+        let longest = batches[start].iter().map(|&i| lengths[i]).max().unwrap_or(0);
+        let mut rows = batches[start].len();
+        let mut end = start + 1;
+        while end < batches.len() && (rows + batches[end].len()) * longest <= token_budget {
+            rows += batches[end].len();
+            end += 1;
+        }
+        groups.push(start..end);
+        start = end;
+    }
+    groups
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,5 +75,16 @@ mod tests {
         let lengths = [30, 21, 20, 19, 14, 13, 9, 3];
         let batches = plan_batches(&lengths, 10_000, 100);
         assert_eq!(batches, vec![vec![0, 1, 2], vec![3, 4, 5], vec![6], vec![7]]);
+    }
+
+    #[test]
+    fn decode_groups_take_consecutive_batches_within_their_budget() {
+        let lengths = [30, 21, 20, 19, 14, 13, 9, 3];
+        let batches = plan_batches(&lengths, 10_000, 100);
+        assert_eq!(plan_decode_groups(&batches, &lengths, 0), vec![0..1, 1..2, 2..3, 3..4]);
+        // 30 × (3 + 3) = 180 fits, 30 × 7 does not; then 9 × (1 + 1) fits.
+        assert_eq!(plan_decode_groups(&batches, &lengths, 180), vec![0..2, 2..4]);
+        assert_eq!(plan_decode_groups(&batches, &lengths, 10_000), vec![0..4]);
+        assert!(plan_decode_groups(&[], &lengths, 100).is_empty());
     }
 }

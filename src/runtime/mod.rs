@@ -6,7 +6,7 @@ mod batch_planner;
 mod document_preparation;
 mod stage_timings;
 
-pub use batch_planner::plan_batches;
+pub use batch_planner::{plan_batches, plan_decode_groups};
 pub use document_preparation::{PreparedDocument, SentenceChunk};
 pub use stage_timings::{Stage, StageTimings};
 
@@ -20,7 +20,7 @@ use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use sru_ner_schemas::{AnnotateError, Annotator, Entity};
 use tch::Device;
 
-use crate::encoder::SubwordTokenizer;
+use crate::encoder::{SubwordTokenizer, WordPoolingBatch};
 use crate::error::{Result, SruNerError};
 use crate::model::{EncoderReference, ModelManifest, SruNerModel, DEFAULT_TYPES};
 use crate::transition::DecodedSpan;
@@ -49,12 +49,22 @@ pub struct RuntimeOptions {
     /// The encoder's precision; the head always runs in fp32. `None` picks by machine
     /// ([`Precision::auto_for`]); [`ModelRuntime::precision`] says what was picked.
     pub precision: Option<Precision>,
-    /// Documents per model job within one `annotate` call: the next slice is tokenized (on every core)
-    /// while the model thread works on the previous one. `None` picks by device: on CUDA 256, so the
-    /// CPU tokenizes while the GPU encodes; on CPU the whole call at once, because there tokenizing
-    /// competes with the encoder for the same cores (`benches/README.md`, issue 18: 256 was 12 % slower
-    /// end to end on 2 cores).
+    /// Documents per model job within one `annotate` call: with a limit, the next slice is tokenized (on
+    /// every core) while the model thread works on the previous one. `None`, the default, hands the whole
+    /// call over at once, on every device: slices pay on neither. On 2 CPU cores the tokenizer threads
+    /// take cores from the encoder (slices of 256 were 12 % slower end to end); on an H200 the model
+    /// thread plans each slice's batches apart, so a call of 20,000 sentences made about twice as many
+    /// small encoder batches, and slices of 256 ran 5,557 sentences/s against 7,985 for the whole call
+    /// (benches/README.md, issue 18).
     pub documents_per_job: Option<usize>,
+    /// Most tokens (sentences × longest sentence, in word pieces) decoded in one loop: consecutive
+    /// encoder batches, of similar lengths as they are sorted, are padded to one and decoded together
+    /// ([`plan_decode_groups`]). `None` picks by device: on CUDA 4 × `token_budget`, because there a
+    /// decoding step costs about the same whatever its rows (on an H200, BERT-large width, 20,000
+    /// sentences: 2.26 s of decoding steps with each batch alone against 0.92 s at 4 ×; in another run,
+    /// 0.65 s at 2 ×, 0.51 s at 4 × and at 8 ×; benches/README.md, issue 18); on CPU 0, each batch
+    /// alone, because there a step costs by its rows and their padding.
+    pub decode_token_budget: Option<usize>,
 }
 
 /// Precision of the encoder at inference (`--precision` of the commands that serve a model).
@@ -129,6 +139,7 @@ impl Default for RuntimeOptions {
             threads: None,
             precision: Some(Precision::Fp32),
             documents_per_job: None,
+            decode_token_budget: None,
         }
     }
 }
@@ -172,7 +183,7 @@ impl ModelRuntime {
         let (ready_tx, ready_rx) = bounded::<Result<(SubwordTokenizer, ModelManifest)>>(1);
         let (jobs_tx, jobs_rx) = unbounded::<Job>();
         let precision = options.precision.unwrap_or_else(|| Precision::auto_for(options.device));
-        let documents_per_job = options.documents_per_job.unwrap_or(if options.device.is_cuda() { 256 } else { usize::MAX }).max(1);
+        let documents_per_job = options.documents_per_job.unwrap_or(usize::MAX).max(1);
         let timings = Arc::new(StageTimings::default());
         let thread_timings = Arc::clone(&timings);
         let thread = std::thread::Builder::new()
@@ -365,16 +376,20 @@ pub fn annotate_sentences(
     let lengths: Vec<usize> = sentences.iter().map(|s| s.iter().map(Vec::len).sum::<usize>() + 2).collect();
     let mut results: Vec<Vec<DecodedSpan>> = vec![Vec::new(); sentences.len()];
     let pooling = model.pooling();
-    for batch_indices in plan_batches(&lengths, options.token_budget, options.max_batch_sentences) {
-        let batch_sentences: Vec<&[Vec<u32>]> = batch_indices.iter().map(|&i| sentences[i]).collect();
+    let batches = plan_batches(&lengths, options.token_budget, options.max_batch_sentences);
+    let decode_budget = options.decode_token_budget.unwrap_or(if model.device().is_cuda() { 4 * options.token_budget } else { 0 });
+    for group in plan_decode_groups(&batches, &lengths, decode_budget) {
         let start = Instant::now();
-        let batch = pooling.batch(&batch_sentences, model.device());
+        let group_batches: Vec<WordPoolingBatch> = batches[group.clone()]
+            .iter()
+            .map(|indices| pooling.batch(&indices.iter().map(|&i| sentences[i]).collect::<Vec<_>>(), model.device()))
+            .collect();
         timings.add(Stage::BatchBuild, start.elapsed());
-        let (spans, profile) = model.decode_batch(&batch);
+        let (spans, profile) = model.decode_batches(&group_batches);
         timings.add(Stage::Encode, profile.encode);
         timings.add(Stage::DecodeSteps, profile.decode_steps);
         timings.add(Stage::SpanDecode, profile.span_decode);
-        for (i, s) in batch_indices.into_iter().zip(spans) {
+        for (&i, s) in batches[group].iter().flatten().zip(spans) {
             results[i] = s;
         }
     }

@@ -8,7 +8,6 @@ mod bulk_annotation;
 mod cli_annotate;
 mod cluster;
 mod corpus_store;
-mod cuda;
 mod cuttable_proxy;
 mod encoder_parity;
 mod input_properties;

@@ -164,3 +164,28 @@ fn a_sentence_longer_than_the_encoder_is_split_and_still_mapped() {
         assert_eq!(chars[e.start..e.end].iter().collect::<String>(), e.text);
     }
 }
+
+/// What CUDA does by default (`decode_token_budget`: several encoder batches padded into one decoding
+/// loop) gives the spans of decoding each batch alone, as the CPU does; checked here on the CPU, fp32.
+#[test]
+fn decoding_batches_together_finds_what_decoding_each_alone_finds() {
+    let abstracts: Vec<String> = match common::shared_data("pubmed_raw") {
+        Some(pubmed) => common::pubmed_abstracts(&pubmed).into_iter().take(24).map(|(_, text)| text).collect(),
+        None => return,
+    };
+    let texts: Vec<&str> = abstracts.iter().map(String::as_str).collect();
+    let annotate = |decode_token_budget: usize| {
+        let options = RuntimeOptions { token_budget: 600, decode_token_budget: Some(decode_token_budget), ..RuntimeOptions::default() };
+        let runtime = ModelRuntime::start(ModelSource::Directory(common::default_model_dir()), options).unwrap();
+        runtime.annotate(&texts).unwrap()
+    };
+    let (alone, together) = (annotate(0), annotate(1 << 30));
+    assert!(alone.iter().map(Vec::len).sum::<usize>() > 50, "the default model finds entities in 24 abstracts");
+    for (i, (a, t)) in alone.iter().zip(&together).enumerate() {
+        assert_eq!(a.len(), t.len(), "abstract {i}: {a:?} vs {t:?}");
+        for (x, y) in a.iter().zip(t) {
+            assert_eq!((x.start, x.end, &x.label), (y.start, y.end, &y.label), "abstract {i}");
+            assert!((x.score - y.score).abs() < 1e-5, "abstract {i}: scores {} vs {}", x.score, y.score);
+        }
+    }
+}
