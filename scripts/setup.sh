@@ -14,10 +14,12 @@ stamp="$venv/.sru-ner-setup"
 
 if ! { [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$reqs" ] && [ -x "$venv/bin/python" ]; }; then
   echo "sru-ner set-up: creating $venv with: $reqs (first run only; torch brings several GB)" >&2
-  python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+  # pip's progress goes to stderr: on a first run, `scripts/sru-ner annotate ... > out.jsonl` must
+  # still write only JSON lines to stdout.
+  python3 -m venv "$venv" >&2
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
   # shellcheck disable=SC2086
-  "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off $reqs
+  "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off $reqs >&2
   echo "$reqs" > "$stamp"
   rm -f "$venv/torch" "$venv/encoder"
 fi
