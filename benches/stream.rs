@@ -58,7 +58,7 @@ fn read(brokers: &str, topic: &str, n: usize, limit: Duration) -> Vec<i64> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", format!("bench-reader-{}", now_ms()))
-        .set("fetch.wait.max.ms", fetch_wait_ms().unwrap_or_else(|| "100".into()))
+        .set("fetch.wait.max.ms", fetch_wait_ms().unwrap_or_else(|| sru_ner_pipelines::stream::FETCH_WAIT_MS.into()))
         .create()
         .expect("consumer");
     let mut list = TopicPartitionList::new();

@@ -5,7 +5,6 @@
 //! The seeds in `fuzz/corpus/message_decoder/` (one payload per file; a failing case found by the
 //! generator is added there as a regression) are replayed first under every setting. Generated cases
 //! per property: `PROPTEST_CASES` (proptest's default 256 is CI's smoke pass).
-use std::path::PathBuf;
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -169,12 +168,7 @@ fn payload() -> impl Strategy<Value = Option<Vec<u8>>> {
 
 #[test]
 fn the_seed_corpus_decodes_or_dead_letters_as_the_contract_says() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/message_decoder");
-    let mut seeds: Vec<PathBuf> = std::fs::read_dir(&dir).expect("the seed corpus").map(|e| e.expect("entry").path()).collect();
-    seeds.sort();
-    assert!(seeds.len() >= 8, "the seed corpus in {} has {} files", dir.display(), seeds.len());
-    for seed in &seeds {
-        let payload = std::fs::read(seed).expect("seed");
+    for (seed, payload) in sru_ner_schemas::test_util::seed_corpus("message_decoder", 8) {
         for config in settings() {
             check(Some(&payload), &config).unwrap_or_else(|e| panic!("seed {}: {e}", seed.display()));
         }

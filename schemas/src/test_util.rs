@@ -88,6 +88,23 @@ impl Annotator for LexiconAnnotator {
     }
 }
 
+/// The files of the workspace's `fuzz/corpus/<target>/`, in name order, with their bytes: the committed
+/// seeds (and regressions) of a generated-input property, which its test replays before the generated
+/// cases (fuzz/README.md). Panics, naming the folder, when it holds fewer than `at_least` files.
+///
+/// ```
+/// let seeds = sru_ner_schemas::test_util::seed_corpus("message_decoder", 8);
+/// assert!(seeds.iter().all(|(path, _)| path.parent().is_some_and(|dir| dir.ends_with("fuzz/corpus/message_decoder"))));
+/// ```
+pub fn seed_corpus(target: &str, at_least: usize) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus").join(target);
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("the seed corpus {}: {e}", dir.display()));
+    let mut files: Vec<_> = entries.map(|e| e.expect("a directory entry").path()).collect();
+    files.sort();
+    assert!(files.len() >= at_least, "the seed corpus in {} has {} files, expected at least {at_least}", dir.display(), files.len());
+    files.into_iter().map(|f| (f.clone(), std::fs::read(&f).unwrap_or_else(|e| panic!("seed {}: {e}", f.display())))).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -86,14 +86,9 @@ fn check_segmentation(text: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// The files of `fuzz/corpus/<target>/`, in name order: the committed seeds (and regressions) of a
-/// property, replayed before its generated cases.
+/// The committed seeds of a property (at least 5 files).
 fn seeds(target: &str) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(target);
-    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("the seed corpus").map(|e| e.expect("entry").path()).collect();
-    files.sort();
-    assert!(files.len() >= 5, "the seed corpus in {} has {} files", dir.display(), files.len());
-    files.into_iter().map(|f| (f.clone(), std::fs::read(&f).expect("seed"))).collect()
+    sru_ner_schemas::test_util::seed_corpus(target, 5)
 }
 
 #[test]

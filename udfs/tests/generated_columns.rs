@@ -6,7 +6,6 @@
 //! The seeds in `fuzz/corpus/entity_columns/` (one text per file) are replayed first, as one column in
 //! each of the three string types. Generated cases: `PROPTEST_CASES` (proptest's default 256 is CI's smoke
 //! pass).
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int32Array, LargeStringArray, StringArray, StringViewArray, StructArray};
@@ -80,11 +79,10 @@ fn text() -> impl Strategy<Value = String> {
 
 #[test]
 fn the_seed_corpus_gives_each_row_its_own_entities_in_every_string_type() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/entity_columns");
-    let mut seeds: Vec<PathBuf> = std::fs::read_dir(&dir).expect("the seed corpus").map(|e| e.expect("entry").path()).collect();
-    seeds.sort();
-    assert!(seeds.len() >= 5, "the seed corpus in {} has {} files", dir.display(), seeds.len());
-    let mut rows: Vec<Option<String>> = seeds.iter().map(|s| Some(std::fs::read_to_string(s).expect("a UTF-8 seed"))).collect();
+    let mut rows: Vec<Option<String>> = sru_ner_schemas::test_util::seed_corpus("entity_columns", 5)
+        .into_iter()
+        .map(|(path, bytes)| Some(String::from_utf8(bytes).unwrap_or_else(|_| panic!("{} is not UTF-8", path.display()))))
+        .collect();
     rows.insert(1, None);
     assert!(lexicon().annotate(&rows.iter().flatten().map(String::as_str).collect::<Vec<_>>()).unwrap().iter().any(|e| !e.is_empty()));
     for texts in as_every_string_type(&rows) {

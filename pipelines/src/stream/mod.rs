@@ -24,6 +24,7 @@ mod stream_stage;
 
 pub use message_decoder::{decode_message, DeadLetterReason, DecodedMessage};
 pub use offset_ledger::{OffsetLedger, TopicPartition};
+pub use stage_intake::FETCH_WAIT_MS;
 pub use stage_metrics::{MetricsEndpoint, StageMetrics};
 pub use stream_config::{DeliveryGuarantee, MessageFormat, StreamConfig};
 pub use stream_stage::{headers, run_stream_stage, StreamSummary};

@@ -52,7 +52,7 @@ pub(super) struct Envelope {
 /// default; `[kafka]` overrides it). A broker that answers as soon as a message arrives (Apache Kafka)
 /// only polls more often when the topic is idle with a lower value; tansu always holds a fetch for at
 /// least half this time, so at 500 ms every message waited 250–500 ms on each consumer (issue 17).
-pub(super) const FETCH_WAIT_MS: &str = "100";
+pub const FETCH_WAIT_MS: &str = "100";
 
 /// The consumer with manual commits, subscribed to the input topics.
 pub(super) fn create_consumer(

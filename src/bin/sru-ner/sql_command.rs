@@ -55,27 +55,34 @@ pub struct SqlArgs {
     model: ModelArgs,
 }
 
+/// Where the statements run.
+enum Backend {
+    /// On a model loaded in this process.
+    Local(Arc<sru_ner::runtime::ModelRuntime>),
+    /// On the cluster at this scheduler URL, whose executors hold the model.
+    Cluster(String),
+}
+
 /// Runs the command: locally on a model loaded here, or on the cluster of `--cluster`, whose executors
 /// hold the model.
 pub fn run(args: SqlArgs) -> Result<()> {
-    let runtime = match args.cluster {
-        Some(_) => None,
+    let backend = match &args.cluster {
+        Some(url) => Backend::Cluster(url.clone()),
         None => {
             let runtime = Arc::new(args.model.start_runtime()?);
             runtime_warning(&runtime);
-            Some(runtime)
+            Backend::Local(runtime)
         }
     };
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
     let result = tokio.block_on(async {
-        let ctx = match (&runtime, &args.cluster) {
-            (Some(runtime), _) => {
+        let ctx = match &backend {
+            Backend::Cluster(url) => connect_cluster(url).await?,
+            Backend::Local(runtime) => {
                 let ctx = SessionContext::new();
                 register_sru_ner(&ctx, Arc::clone(runtime) as Arc<dyn Annotator>);
                 ctx
             }
-            (None, Some(url)) => connect_cluster(url).await?,
-            (None, None) => unreachable!("the model is loaded whenever --cluster is absent"),
         };
         for table in &args.tables {
             register_table(&ctx, table).await?;
@@ -83,7 +90,7 @@ pub fn run(args: SqlArgs) -> Result<()> {
         run_statements(&ctx, &args).await
     });
     drop(tokio);
-    if let Some(runtime) = runtime {
+    if let Backend::Local(runtime) = backend {
         runtime.shutdown();
     }
     result
