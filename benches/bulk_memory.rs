@@ -8,7 +8,8 @@
 //! (abstracts included) of every row.
 //!
 //! Run: `cargo bench --bench bulk_memory` (env: SRU_NER_BENCH_ROWS="1000,100000",
-//! SRU_NER_BENCH_TEXT_COLUMN=title).
+//! SRU_NER_BENCH_TEXT_COLUMN=title, SRU_NER_BENCH_PRECISION=auto|fp32|bf16; the child inherits the rest of
+//! the environment, ONEDNN_PRIMITIVE_CACHE_CAPACITY included).
 mod common;
 
 use std::path::PathBuf;
@@ -41,6 +42,7 @@ fn main() {
         .filter_map(|r| r.trim().parse().ok())
         .collect();
     let column = std::env::var("SRU_NER_BENCH_TEXT_COLUMN").unwrap_or_else(|_| "title".into());
+    let precision = std::env::var("SRU_NER_BENCH_PRECISION").unwrap_or_else(|_| "auto".into());
     let work = tempfile::tempdir().expect("tempdir");
     let mut results = Vec::new();
     for &n in &rows {
@@ -49,7 +51,8 @@ fn main() {
         let started = Instant::now();
         let peak = run_measuring_peak_rss(
             Command::new(env!("CARGO_BIN_EXE_sru-ner"))
-                .args(["annotate", "--device", "cpu", "--text-column", &column, "--rows-per-part", "500", "--input"])
+                .args(["annotate", "--device", "cpu", "--precision", &precision, "--text-column", &column, "--rows-per-part", "500"])
+                .arg("--input")
                 .arg(&table)
                 .arg("--output")
                 .arg(work.path().join(format!("out-{n}"))),
