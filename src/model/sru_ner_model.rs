@@ -307,20 +307,15 @@ impl SruNerModel {
         }
         let _no_grad = tch::no_grad_guard();
         let start = Instant::now();
-        let mut sentences: Vec<Tensor> = batches.iter().map(|batch| self.sentence_matrix(batch, false)).collect();
-        let (sentence, slot_mask) = match (sentences.pop(), batches) {
-            (Some(sentence), [batch]) => (sentence, batch.slot_mask.shallow_clone()),
-            (last, _) => {
-                sentences.extend(last);
-                let slots = sentences.iter().map(|s| s.size()[1]).max().unwrap_or(0);
-                let sentence =
-                    Tensor::cat(&sentences.iter().map(|s| s.constant_pad_nd([0, 0, 0, slots - s.size()[1]])).collect::<Vec<_>>(), 0);
-                let mask = Tensor::cat(
-                    &batches.iter().map(|b| b.slot_mask.constant_pad_nd([0, slots - b.slot_mask.size()[1]])).collect::<Vec<_>>(),
-                    0,
-                );
-                (sentence, mask)
-            }
+        let sentences: Vec<Tensor> = batches.iter().map(|batch| self.sentence_matrix(batch, false)).collect();
+        let (sentence, slot_mask) = if let [batch] = batches {
+            (sentences[0].shallow_clone(), batch.slot_mask.shallow_clone())
+        } else {
+            // Padded to the group's most slots; padding slots are masked, so no sentence's result changes.
+            let slots = sentences.iter().map(|s| s.size()[1]).max().unwrap_or(0);
+            let padded: Vec<Tensor> = sentences.iter().map(|s| s.constant_pad_nd([0, 0, 0, slots - s.size()[1]])).collect();
+            let masks: Vec<Tensor> = batches.iter().map(|b| b.slot_mask.constant_pad_nd([0, slots - b.slot_mask.size()[1]])).collect();
+            (Tensor::cat(&padded, 0), Tensor::cat(&masks, 0))
         };
         let n_words: Vec<usize> = batches.iter().flat_map(|b| b.n_words.iter().copied()).collect();
         self.synchronize();

@@ -60,9 +60,7 @@ impl ActionMemory {
     /// accumulation sorts its indices on CUDA, several kernels a step).
     pub fn write_back_in_place(&self, state: &mut MemoryState, logits: &Tensor) -> Tensor {
         let omega = self.omega(logits).to_kind(state.slots.kind());
-        let d = omega.size()[1];
-        let at_pointer = state.pointer.view([-1, 1, 1]).expand([-1, 1, d], false);
-        let _ = state.slots.scatter_add_(1, &at_pointer, &omega.unsqueeze(1));
+        let _ = state.slots.scatter_add_(1, &super::at_pointer(&state.pointer, omega.size()[1]), &omega.unsqueeze(1));
         omega
     }
 }

@@ -159,7 +159,6 @@ impl IncrementalReadout {
     /// `scatter_add_` as in [`crate::network::ActionMemory::write_back_in_place`].
     pub fn slot_written(&mut self, pointer: &Tensor, delta: &Tensor) {
         let update = delta.matmul(&self.latents.tr()).unsqueeze(1);
-        let at_pointer = pointer.view([-1, 1, 1]).expand([-1, 1, update.size()[2]], false);
-        let _ = self.latent_scores.scatter_add_(1, &at_pointer, &update);
+        let _ = self.latent_scores.scatter_add_(1, &super::at_pointer(pointer, update.size()[2]), &update);
     }
 }

@@ -12,6 +12,13 @@ pub use latent_attention::{IncrementalReadout, LatentAttention};
 pub use sru_parser::{GreedyDecoding, SruParser, TeacherForcedOutput};
 
 use serde::{Deserialize, Serialize};
+use tch::Tensor;
+
+/// The index of slot `pointer[b]` in each sentence of a (B, Q, `width`) tensor, as (B, 1, `width`):
+/// for `gather` and `scatter_add_` along the slots.
+fn at_pointer(pointer: &Tensor, width: i64) -> Tensor {
+    pointer.view([-1, 1, 1]).expand([-1, 1, width], false)
+}
 
 /// How the dropout on the position embeddings P draws its masks at a training timestep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

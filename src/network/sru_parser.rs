@@ -84,9 +84,7 @@ impl SruParser {
 
     /// Row `pointer[b]` of each sentence of a (B, Q, n) tensor (S_w from S): (B, n).
     fn current_words(sentence: &Tensor, pointer: &Tensor) -> Tensor {
-        let d = sentence.size()[2];
-        let index = pointer.view([-1, 1, 1]).expand([-1, 1, d], false);
-        sentence.gather(1, &index, false).squeeze_dim(1)
+        sentence.gather(1, &super::at_pointer(pointer, sentence.size()[2]), false).squeeze_dim(1)
     }
 
     /// Write-back and read-out after a timestep with these logits, then the pointer moves by `advance`
