@@ -3,6 +3,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -137,7 +138,7 @@ impl StageMetrics {
 
 /// The HTTP endpoint serving [`StageMetrics`] at `GET /metrics`, on its own thread.
 pub struct MetricsEndpoint {
-    server: Arc<tiny_http::Server>,
+    server: Option<Arc<tiny_http::Server>>,
     thread: Option<JoinHandle<()>>,
     /// The address it listens on (the real port when 0 was asked).
     pub address: SocketAddr,
@@ -169,18 +170,30 @@ impl MetricsEndpoint {
                 }
             })
             .map_err(|source| PipelineError::Io { path: "metrics thread".into(), source })?;
-        Ok(Self { server, thread: Some(thread), address })
+        Ok(Self { server: Some(server), thread: Some(thread), address })
     }
 }
 
 impl Drop for MetricsEndpoint {
+    /// Stops serving and returns once the port is free again (at most [`PORT_RELEASE_WAIT`]):
+    /// tiny_http closes its listener on its own accept thread some time after the server is dropped,
+    /// and a stage started right after this one in the same process listens on the same address.
     fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        if let Some(server) = self.server.take() {
+            server.unblock();
+            if let Some(thread) = self.thread.take() {
+                let _ = thread.join();
+            }
+        }
+        let deadline = Instant::now() + PORT_RELEASE_WAIT;
+        while std::net::TcpListener::bind(self.address).is_err() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 }
+
+/// How long dropping a [`MetricsEndpoint`] waits for its port to be released.
+const PORT_RELEASE_WAIT: Duration = Duration::from_secs(2);
 
 #[cfg(test)]
 mod tests {
@@ -208,5 +221,18 @@ mod tests {
         assert!(body.contains("sru_ner_stream_messages_dead_total{reason=\"text_too_large\"} 2"), "{body}");
         assert!(body.contains("sru_ner_stream_consumer_lag{topic=\"abstracts\",partition=\"1\"} 7"), "{body}");
         assert!(body.contains("# TYPE sru_ner_stream_latency_seconds histogram"), "{body}");
+    }
+
+    #[test]
+    fn a_stopped_endpoint_frees_its_port_for_the_next_stage() {
+        // A stage started in the same process right after another (the stream bench's half-load run)
+        // listens on the same address: the first endpoint must have closed it when its drop returns.
+        let first = MetricsEndpoint::start("127.0.0.1:0", Arc::new(StageMetrics::default())).unwrap();
+        let address = first.address.to_string();
+        drop(first);
+        for round in 0..20 {
+            let endpoint = MetricsEndpoint::start(&address, Arc::new(StageMetrics::default()));
+            assert!(endpoint.is_ok(), "round {round}: {:?}", endpoint.err());
+        }
     }
 }
