@@ -146,8 +146,7 @@ impl SruParser {
             }
             let logits = self.head.forward_t(&Self::current_words(sentence, &state.pointer), &context, train);
             let probabilities = logits.sigmoid().detach();
-            let row = cursor.minimum(&(&lengths - 1)).view([-1, 1, 1]).expand([-1, 1, n_actions], false);
-            let gold_row = gold.gather(1, &row, false).squeeze_dim(1);
+            let gold_row = gold.gather(1, &super::at_pointer(&cursor.minimum(&(&lengths - 1)), n_actions), false).squeeze_dim(1);
             let not_end = gold_row.select(1, ActionVocabulary::EOA as i64).eq(0.0).to_kind(Kind::Float).unsqueeze(1);
             let foreign_probabilities = foreign * &probabilities * not_end;
             let shift_probability = probabilities.select(1, ActionVocabulary::SH as i64);
