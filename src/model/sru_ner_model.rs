@@ -40,6 +40,8 @@ pub struct SruNerModel {
     base_encoder: std::path::PathBuf,
     /// The kind the encoder computes in (its activations), whatever the kind of its weights.
     encoder_compute: Kind,
+    /// The span decoder's threshold for the TR/RE actions of a timestep (0.5, the paper's rule).
+    action_threshold: f32,
 }
 
 impl std::fmt::Debug for SruNerModel {
@@ -112,7 +114,17 @@ impl SruNerModel {
         let parser = SruParser::new(&vs.root().set_group(1) / "head", &manifest.head);
         load_hf_weights(&vs, &files.weights, "bert.")?;
         let tokenizer = SubwordTokenizer::from_file(&files.tokenizer)?;
-        Ok(Self { vs, encoder, parser, vocabulary, tokenizer, manifest, base_encoder: files.weights.clone(), encoder_compute: Kind::Float })
+        Ok(Self {
+            vs,
+            encoder,
+            parser,
+            vocabulary,
+            tokenizer,
+            manifest,
+            base_encoder: files.weights.clone(),
+            encoder_compute: Kind::Float,
+            action_threshold: 0.5,
+        })
     }
 
     /// Copies the tensors of a safetensors file into the variables of the same name; with `require_all`,
@@ -283,6 +295,18 @@ impl SruNerModel {
         self.encoder_compute = kind;
     }
 
+    /// Decodes with this threshold for the `TR`/`RE` actions of a timestep instead of the paper's 0.5
+    /// ([`SpanDecoder::with_action_threshold`]): a diagnostic of `sru-ner eval`, whose effect on the
+    /// GENIA dev set is in benches/README.md.
+    pub fn set_action_threshold(&mut self, threshold: f32) {
+        self.action_threshold = threshold;
+    }
+
+    /// The threshold the span decoder takes `TR`/`RE` actions above (0.5 unless set).
+    pub fn action_threshold(&self) -> f32 {
+        self.action_threshold
+    }
+
     /// Waits for queued device work, so that wall-clock stage times are real on CUDA.
     fn synchronize(&self) {
         if let Device::Cuda(index) = self.device() {
@@ -327,7 +351,7 @@ impl SruNerModel {
         let probabilities = decoding.probabilities.to_device(Device::Cpu).to_kind(Kind::Float).contiguous();
         let (_, t, a) = probabilities.size3().expect("probabilities are (B, T, A)");
         let flat: Vec<f32> = Vec::try_from(probabilities.flatten(0, -1)).unwrap_or_default();
-        let decoder = SpanDecoder::new(&self.vocabulary);
+        let decoder = SpanDecoder::new(&self.vocabulary).with_action_threshold(self.action_threshold);
         let (t, a) = (t as usize, a as usize);
         let spans = n_words
             .iter()

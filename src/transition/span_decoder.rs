@@ -12,18 +12,27 @@ pub struct DecodedSpan {
 /// Turns per-timestep action probabilities into spans (model.md §1), one stack of open spans per type.
 ///
 /// Each timestep: if its most probable action is `EOA`, stop; if `SH`, advance the word counter;
-/// otherwise first every `RE(t)` with p > 0.5 pops type t's stack (the span is kept if non-empty and
-/// inside the sentence), then every `TR(t)` with p > 0.5 opens a span of type t at the counter. Spans
-/// still open at the end are dropped; a span found twice is kept once, with its best score.
+/// otherwise first every `RE(t)` with p > θ pops type t's stack (the span is kept if non-empty and
+/// inside the sentence), then every `TR(t)` with p > θ opens a span of type t at the counter. Spans
+/// still open at the end are dropped; a span found twice is kept once, with its best score. θ is 0.5
+/// (the paper's rule) unless set with [`SpanDecoder::with_action_threshold`].
 #[derive(Debug, Clone, Copy)]
 pub struct SpanDecoder<'a> {
     vocabulary: &'a ActionVocabulary,
+    action_threshold: f32,
 }
 
 impl<'a> SpanDecoder<'a> {
-    /// A decoder over this vocabulary.
+    /// A decoder over this vocabulary, with the paper's threshold of 0.5.
     pub fn new(vocabulary: &'a ActionVocabulary) -> Self {
-        Self { vocabulary }
+        Self { vocabulary, action_threshold: 0.5 }
+    }
+
+    /// The same decoder taking the `TR`/`RE` actions of an action timestep whose probability exceeds
+    /// `threshold` instead of 0.5. A lower threshold takes the second action of a timestep that the
+    /// head ranks likely but below 0.5, such as the inner `TR` where two mentions open at one word.
+    pub fn with_action_threshold(self, threshold: f32) -> Self {
+        Self { action_threshold: threshold, ..self }
     }
 
     /// Decodes the timesteps of one sentence of `n_words` words; `probabilities` holds one row of
@@ -39,7 +48,7 @@ impl<'a> SpanDecoder<'a> {
                 ActionVocabulary::SH => counter += 1,
                 _ => {
                     for (index, &prob) in p.iter().enumerate().skip(2) {
-                        if let (Action::Reduce(t), true) = (self.vocabulary.action(index), prob > 0.5) {
+                        if let (Action::Reduce(t), true) = (self.vocabulary.action(index), prob > self.action_threshold) {
                             if let Some((start, open_prob)) = stacks[t].pop() {
                                 if start < counter && counter <= n_words {
                                     let span = WordSpan { start, end: counter, label: t };
@@ -49,7 +58,7 @@ impl<'a> SpanDecoder<'a> {
                         }
                     }
                     for (index, &prob) in p.iter().enumerate().skip(2) {
-                        if let (Action::Open(t), true) = (self.vocabulary.action(index), prob > 0.5) {
+                        if let (Action::Open(t), true) = (self.vocabulary.action(index), prob > self.action_threshold) {
                             stacks[t].push((counter, prob));
                         }
                     }

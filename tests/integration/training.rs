@@ -111,6 +111,18 @@ fn train_resume_and_evaluate_a_slice() {
     assert!(lost <= likely && likely <= 2 * gold, "{probe}");
     let per_type_gold: u64 = probe["per_type"].as_object().unwrap().values().map(|c| c["gold"].as_u64().unwrap()).sum();
     assert_eq!(per_type_gold, 2 * gold);
+
+    // The action-threshold diagnostic: the report says which threshold decoded it, the gold counts do
+    // not move, and a threshold that is not a probability is refused by name.
+    assert_eq!(report["action_threshold"], 0.5);
+    let output = sru_ner(&[&eval[..], &["--action-threshold", "0.25"]].concat());
+    let lower: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(lower["action_threshold"], 0.25);
+    assert_eq!(lower["micro"]["tp"].as_u64().unwrap() + lower["micro"]["fn"].as_u64().unwrap(), gold);
+    let refused = Command::new(env!("CARGO_BIN_EXE_sru-ner")).args([&eval[..], &["--action-threshold", "1.5"]].concat()).output().unwrap();
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("--action-threshold") && message.contains("between 0 and 1"), "{message}");
 }
 
 #[test]

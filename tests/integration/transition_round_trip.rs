@@ -1,6 +1,6 @@
 //! `decode(oracle(spans)) == spans` for random nested span sets (model.md §1), and the hard cases.
 use proptest::prelude::*;
-use sru_ner::transition::{ActionVocabulary, SpanDecoder, Timestep, TransitionOracle, WordSpan};
+use sru_ner::transition::{Action, ActionVocabulary, SpanDecoder, Timestep, TransitionOracle, WordSpan};
 
 fn vocabulary(n_types: usize) -> ActionVocabulary {
     ActionVocabulary::new((0..n_types).map(|t| format!("T{t}")).collect())
@@ -145,4 +145,24 @@ fn decoder_stops_at_eoa_drops_open_spans_and_ignores_stray_reduces() {
     assert_eq!(spans.len(), 1);
     assert_eq!(spans[0].span, span(0, 1, 0));
     assert!((spans[0].score - 0.72).abs() < 1e-6);
+}
+
+#[test]
+fn a_lower_action_threshold_takes_the_second_action_of_a_timestep() {
+    let vocabulary = vocabulary(2);
+    let open = |t| vocabulary.index(Action::Open(t));
+    let reduce = |t| vocabulary.index(Action::Reduce(t));
+    // One action timestep opening type 0 (p 0.9) and type 1 (p 0.45), SH, one closing both, SH, EOA.
+    let mut rows = vec![vec![0.05; vocabulary.len()]; 5];
+    rows[0][open(0)] = 0.9;
+    rows[0][open(1)] = 0.45;
+    rows[1][ActionVocabulary::SH] = 0.9;
+    rows[2][reduce(0)] = 0.8;
+    rows[2][reduce(1)] = 0.7;
+    rows[3][ActionVocabulary::SH] = 0.9;
+    rows[4][ActionVocabulary::EOA] = 0.9;
+    let labels = |decoder: SpanDecoder<'_>| decoder.decode(rows.iter().map(Vec::as_slice), 2).iter().map(|s| s.span).collect::<Vec<_>>();
+    assert_eq!(labels(SpanDecoder::new(&vocabulary)), vec![span(0, 1, 0)]);
+    assert_eq!(labels(SpanDecoder::new(&vocabulary).with_action_threshold(0.4)), vec![span(0, 1, 0), span(0, 1, 1)]);
+    assert_eq!(labels(SpanDecoder::new(&vocabulary).with_action_threshold(0.75)), vec![span(0, 1, 0)]);
 }

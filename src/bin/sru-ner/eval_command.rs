@@ -51,6 +51,19 @@ pub struct EvalArgs {
     /// timestep's argmax to SH, so greedy decoding never takes them (issue 13's diagnostic).
     #[arg(long)]
     probe: bool,
+    /// Decode with this threshold for the TR/RE actions of a timestep instead of the paper's 0.5 (a
+    /// diagnostic: does the head rank a missed action likely but below 0.5? Its effect on GENIA dev is
+    /// in benches/README.md). For the dev split: never tune on test.
+    #[arg(long, value_name = "P", value_parser = parse_probability)]
+    action_threshold: Option<f32>,
+}
+
+/// A probability strictly between 0 and 1, for `--action-threshold`.
+fn parse_probability(value: &str) -> Result<f32, String> {
+    match value.parse::<f32>() {
+        Ok(p) if p > 0.0 && p < 1.0 => Ok(p),
+        _ => Err(format!("expected a probability strictly between 0 and 1, got {value:?}")),
+    }
 }
 
 /// `FROM=TO` of `--count-as`.
@@ -67,6 +80,9 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let dir = args.model.clone().unwrap_or_else(default_model_dir);
     let mut model = SruNerModel::load(&dir, device).with_context(|| format!("loading {}", dir.display()))?;
     model.cast_encoder(args.precision.precision().unwrap_or_else(|| Precision::auto_for(device)).kind());
+    if let Some(threshold) = args.action_threshold {
+        model.set_action_threshold(threshold);
+    }
     let sentences = CorpusStore::new(&args.store).read(&args.corpus, &args.split)?;
     anyhow::ensure!(!sentences.is_empty(), "no sentences for {}/{} in {}", args.corpus, args.split, args.store.display());
     if args.probe {
@@ -103,10 +119,19 @@ pub fn run(args: EvalArgs) -> Result<()> {
     if args.json {
         let mut json = report.to_json();
         json["count_as"] = serde_json::json!(count_as);
+        json["action_threshold"] = serde_json::json!(model.action_threshold());
         println!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(());
     }
-    println!("{} {}/{} ({} sentences, {:?} mode)", model.manifest().model_id(), args.corpus, args.split, report.sentences, args.mode);
+    println!(
+        "{} {}/{} ({} sentences, {:?} mode, action threshold {})",
+        model.manifest().model_id(),
+        args.corpus,
+        args.split,
+        report.sentences,
+        args.mode,
+        model.action_threshold()
+    );
     for (from, to) in &count_as {
         println!("  predictions of type {from} are scored as {to}");
     }
