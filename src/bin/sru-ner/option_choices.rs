@@ -7,7 +7,8 @@ use sru_ner::runtime::Precision;
 /// `--precision`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PrecisionChoice {
-    /// bf16 on a CPU with AVX512-BF16, fp32 elsewhere (CUDA included); the command says which.
+    /// bf16 on a CPU with AVX512-BF16 and on GPUs of compute capability 8.0 or more, fp32 elsewhere; the
+    /// command says which.
     Auto,
     /// fp32, as trained.
     Fp32,
