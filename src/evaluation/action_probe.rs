@@ -10,7 +10,7 @@ use tch::{Device, Kind, Tensor};
 use crate::corpus::CorpusSentence;
 use crate::model::SruNerModel;
 use crate::network::ShiftTarget;
-use crate::transition::{timesteps_tensor, ActionVocabulary, Timestep};
+use crate::transition::{timesteps_tensor, ActionVocabulary, SpanDecoder, Timestep};
 
 /// Counts over the gold `TR`/`RE` actions of one type (or all).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -93,7 +93,7 @@ pub fn probe_gold_actions(model: &SruNerModel, sentences: &[CorpusSentence]) -> 
                 let best_other = row.iter().enumerate().filter(|&(i, _)| i != ActionVocabulary::SH).map(|(_, &p)| p).fold(0.0, f32::max);
                 let shift_wins = row[ActionVocabulary::SH] >= best_other;
                 for &action in actions.iter().filter(|&&x| x >= 2) {
-                    let likely = row[action] > 0.5;
+                    let likely = row[action] > SpanDecoder::PAPER_ACTION_THRESHOLD;
                     probe.all.add(likely, shift_wins);
                     let type_name = &vocabulary.types()[(action - 2) / 2];
                     probe.per_type.entry(type_name.clone()).or_default().add(likely, shift_wins);

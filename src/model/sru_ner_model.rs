@@ -123,7 +123,7 @@ impl SruNerModel {
             manifest,
             base_encoder: files.weights.clone(),
             encoder_compute: Kind::Float,
-            action_threshold: 0.5,
+            action_threshold: SpanDecoder::PAPER_ACTION_THRESHOLD,
         })
     }
 

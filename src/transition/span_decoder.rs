@@ -23,9 +23,12 @@ pub struct SpanDecoder<'a> {
 }
 
 impl<'a> SpanDecoder<'a> {
-    /// A decoder over this vocabulary, with the paper's threshold of 0.5.
+    /// The paper's decision rule: an action whose sigmoid probability exceeds 0.5 is taken.
+    pub const PAPER_ACTION_THRESHOLD: f32 = 0.5;
+
+    /// A decoder over this vocabulary, with the paper's threshold.
     pub fn new(vocabulary: &'a ActionVocabulary) -> Self {
-        Self { vocabulary, action_threshold: 0.5 }
+        Self { vocabulary, action_threshold: Self::PAPER_ACTION_THRESHOLD }
     }
 
     /// The same decoder taking the `TR`/`RE` actions of an action timestep whose probability exceeds
