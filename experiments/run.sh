@@ -105,7 +105,8 @@ for step in "${steps[@]}"; do
       "$sru" import --format iob --corpus bc5cdr_disease_half --split dev --types Disease \
         --input "$data/bc5cdr_disease/devel.tsv" --output store
     fi
-    for model in single-bc5cdr bc5cdr-halves bc5cdr-halves-soft single-bc5cdr-long bc5cdr-halves-soft-long bc5cdr-halves-hard-long; do
+    for model in single-bc5cdr bc5cdr-halves bc5cdr-halves-soft single-bc5cdr-long bc5cdr-halves-soft-long bc5cdr-halves-hard-long \
+        single-bc5cdr-long-seed7 bc5cdr-halves-soft-long-seed7 bc5cdr-halves-hard-long-seed7; do
       train "experiments/configs/$model.toml"
       evaluate "models/experiments/$model" store bc5cdr disjoint
       probe "models/experiments/$model" store bc5cdr
