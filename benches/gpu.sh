@@ -9,10 +9,11 @@
 #
 # `run` checks CUDA against the CPU (tests/cuda.rs), makes a BioLinkBERT-large-shaped encoder with
 # random weights (benches/make_random_encoder.py), and runs the throughput harness on CUDA with the
-# settings of issue 18 (token budget 65,536, 1,024 sentences a batch, 3 rounds): bf16 with the
-# defaults and with TF32 head products, the trained default model, then fp32 both ways. A
-# `gpu-run/throughput-before` binary, if present, is run first, as the baseline of the same run. Logs
-# go to $OUT (or gpu-run/out).
+# settings of issue 18 (token budget 65,536, 1,024 sentences a batch, 3 rounds): bf16 (the encoder
+# and, on CUDA since session 8, the head's decoding products), the same with fp32 decoding, the
+# trained default model, then fp32 without and with TF32 products. A `gpu-run/throughput-before`
+# binary, if present, is run first, as the baseline of the same run. Logs go to $OUT (or
+# gpu-run/out).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 step=${1:-}
@@ -87,17 +88,17 @@ bench() { # label, binary, then VAR=value settings
     timeout "${SRU_NER_BENCH_TIMEOUT:-100}" "gpu-run/$binary"
 }
 [ ! -x gpu-run/throughput-before ] || bench "baseline binary, bf16" throughput-before
+# On CUDA, bf16 runs the head's decoding products and memory in bf16 too (session 8). Session 6's rows for 2, 4
+# and 8 batches decoded together and for slices of 256 documents are in benches/README.md;
+# SRU_NER_BENCH_DECODE_TOKENS and SRU_NER_BENCH_DOCUMENTS_PER_JOB rerun them.
 bench "bf16, defaults" throughput
-# The head's products are fp32; libtorch lets cuBLAS run them in TF32 when this is set (issue 18: is
-# the decoding loop's time arithmetic that TF32 cuts?). Session 6's rows for 2, 4 and 8 batches decoded
-# together and for slices of 256 documents are in benches/README.md; SRU_NER_BENCH_DECODE_TOKENS and
-# SRU_NER_BENCH_DOCUMENTS_PER_JOB rerun them.
-bench "bf16, head products in TF32" throughput TORCH_ALLOW_TF32_CUBLAS_OVERRIDE=1
+bench "bf16 encoder, fp32 decoding (the default before session 8)" throughput SRU_NER_BENCH_DECODING_PRECISION=fp32
 echo "== the default model (trained MiniLM head), bf16, the same batch settings"
 env SRU_NER_BENCH_DEVICE=cuda SRU_NER_BENCH_PRECISION=bf16 SRU_NER_BENCH_SENTENCES_FILE=gpu-run/sentences.txt \
   SRU_NER_BENCH_SENTENCES=20000 SRU_NER_BENCH_ROUNDS=3 SRU_NER_BENCH_PYTHON=0 SRU_NER_BENCH_MODEL="$PWD/models/default" \
   SRU_NER_BENCH_TOKEN_BUDGET=65536 SRU_NER_BENCH_BATCH_SENTENCES=1024 timeout 100 gpu-run/throughput
 SRU_NER_BENCH_TIMEOUT=240 bench "fp32, defaults" throughput SRU_NER_BENCH_PRECISION=fp32
+# libtorch lets cuBLAS run fp32 products in TF32 when this is set: is fp32 decoding arithmetic-bound?
 SRU_NER_BENCH_TIMEOUT=240 bench "fp32, TF32 products" throughput SRU_NER_BENCH_PRECISION=fp32 TORCH_ALLOW_TF32_CUBLAS_OVERRIDE=1
 [ ! -x gpu-run/throughput-before ] || SRU_NER_BENCH_TIMEOUT=240 bench "baseline binary, fp32" throughput-before SRU_NER_BENCH_PRECISION=fp32
 echo "== done"

@@ -11,7 +11,7 @@
 //!
 //! Run: `cargo bench --bench throughput` (env: SRU_NER_BENCH_SENTENCES, SRU_NER_BENCH_MODEL=dir|untrained [default: models/default],
 //! SRU_NER_BENCH_DEVICE=cpu|cuda, SRU_NER_BENCH_ROUNDS, SRU_NER_BENCH_PYTHON=0 to skip the baseline,
-//! SRU_NER_BENCH_PYTHON_BATCH=32, SRU_NER_BENCH_PRECISION=auto|fp32|bf16 (default auto, as the command line), SRU_NER_BENCH_TOKEN_BUDGET=8192, SRU_NER_BENCH_BATCH_SENTENCES=256, SRU_NER_BENCH_DOCUMENTS_PER_JOB=<n> (default: by device), SRU_NER_BENCH_DECODE_TOKENS=<n> (tokens decoded in one loop; default: by device), SRU_NER_BENCH_SENTENCES_FILE=<one sentence a line> instead of ../shared, SRU_NER_BENCH_WRITE_SAMPLE=<file> writes the sample there and stops, SRU_NER_BENCH_ENCODER=<HF folder> for an
+//! SRU_NER_BENCH_PYTHON_BATCH=32, SRU_NER_BENCH_PRECISION=auto|fp32|bf16 (default auto, as the command line), SRU_NER_BENCH_DECODING_PRECISION=fp32|bf16 (the head's; default by device), SRU_NER_BENCH_TOKEN_BUDGET=8192, SRU_NER_BENCH_BATCH_SENTENCES=256, SRU_NER_BENCH_DOCUMENTS_PER_JOB=<n> (default: by device), SRU_NER_BENCH_DECODE_TOKENS=<n> (tokens decoded in one loop; default: by device), SRU_NER_BENCH_SENTENCES_FILE=<one sentence a line> instead of ../shared, SRU_NER_BENCH_WRITE_SAMPLE=<file> writes the sample there and stops, SRU_NER_BENCH_ENCODER=<HF folder> for an
 //! untrained head on another encoder; the Python baseline runs only for the default encoder on CPU).
 mod common;
 
@@ -70,6 +70,12 @@ fn main() {
         Ok("fp32") => Precision::Fp32,
         _ => Precision::auto_for(device),
     };
+    // The head's decoding precision: by device (the encoder's on CUDA, fp32 on CPU) unless forced.
+    let decoding_precision = match std::env::var("SRU_NER_BENCH_DECODING_PRECISION").as_deref() {
+        Ok("bf16") => Some(Precision::Bf16),
+        Ok("fp32") => Some(Precision::Fp32),
+        _ => None,
+    };
     // SRU_NER_BENCH_ENCODER=<HF folder>: an untrained head on that encoder (the GPU run uses a random
     // BioLinkBERT-large-shaped one from benches/make_random_encoder.py), saved to a temporary model dir.
     let scratch = tempfile::tempdir().expect("tempdir");
@@ -89,6 +95,7 @@ fn main() {
     let options = RuntimeOptions {
         device,
         precision: Some(precision),
+        decoding_precision,
         token_budget: env_or("SRU_NER_BENCH_TOKEN_BUDGET", RuntimeOptions::default().token_budget),
         max_batch_sentences: env_or("SRU_NER_BENCH_BATCH_SENTENCES", RuntimeOptions::default().max_batch_sentences),
         documents_per_job: std::env::var("SRU_NER_BENCH_DOCUMENTS_PER_JOB").ok().and_then(|v| v.parse().ok()),

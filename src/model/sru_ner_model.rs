@@ -40,6 +40,8 @@ pub struct SruNerModel {
     base_encoder: std::path::PathBuf,
     /// The kind the encoder computes in (its activations), whatever the kind of its weights.
     encoder_compute: Kind,
+    /// The kind of the head's products and memory at inference ([`SruNerModel::set_decoding_kind`]).
+    decoding_compute: Kind,
     /// The span decoder's threshold for the TR/RE actions of a timestep (0.5, the paper's rule).
     action_threshold: f32,
 }
@@ -123,6 +125,7 @@ impl SruNerModel {
             manifest,
             base_encoder: files.weights.clone(),
             encoder_compute: Kind::Float,
+            decoding_compute: Kind::Float,
             action_threshold: SpanDecoder::PAPER_ACTION_THRESHOLD,
         })
     }
@@ -267,16 +270,19 @@ impl SruNerModel {
 
     /// The sentence matrices S (B, Q, d), in fp32: encoder output max-pooled into CLS, word and SEP slots.
     pub fn sentence_matrix(&self, batch: &WordPoolingBatch, train: bool) -> Tensor {
-        // A bf16 encoder (see `cast_encoder`) pools in bf16 and hands fp32 to the head: the max of bf16
-        // values converted is the converted max (the conversion is exact and monotone), and a word has
-        // one value to convert where it had one per word piece.
-        batch.pool(&self.encode(batch, train)).to_kind(Kind::Float)
+        self.sentence_matrix_in(batch, train, Kind::Float)
     }
 
-    /// Casts the encoder's weights to `kind` (`Kind::BFloat16` for faster inference on CPUs with
-    /// AVX512-BF16 and on GPUs; `Kind::Float` to go back). The head stays fp32. For inference only: the
-    /// cast rounds the weights, so its F1 cost must be measured (benches/README.md gives it for the
-    /// default model).
+    /// S in `kind`. A bf16 encoder pools in bf16 and converts once: the max of bf16 values converted is
+    /// the converted max (the conversion is exact and monotone), and a word has one value to convert
+    /// where it had one per word piece.
+    fn sentence_matrix_in(&self, batch: &WordPoolingBatch, train: bool, kind: Kind) -> Tensor {
+        batch.pool(&self.encode(batch, train)).to_kind(kind)
+    }
+
+    /// Casts the encoder's weights to `kind` (`Kind::BFloat16` for faster inference on GPUs;
+    /// `Kind::Float` to go back). For inference only: the cast rounds the
+    /// weights, so its F1 cost must be measured (benches/README.md gives it for the default model).
     pub fn cast_encoder(&mut self, kind: Kind) {
         self.encoder_compute = kind;
         tch::no_grad(|| {
@@ -286,6 +292,15 @@ impl SruNerModel {
                 }
             }
         });
+    }
+
+    /// Runs the head's decoding products and its memory C in `kind` (fp32 unless set). The head's
+    /// weights stay fp32 and are converted once per batch; its logits are fp32 at every step, so the
+    /// action probabilities, the decisions and the write-back weights ω are fp32 arithmetic. For
+    /// inference only, like [`SruNerModel::cast_encoder`]; [`crate::runtime::Precision::decoding_on`]
+    /// says where bf16 pays.
+    pub fn set_decoding_kind(&mut self, kind: Kind) {
+        self.decoding_compute = kind;
     }
 
     /// Runs the encoder's activations in `kind` while its weights stay as they are: for training in
@@ -331,7 +346,7 @@ impl SruNerModel {
         }
         let _no_grad = tch::no_grad_guard();
         let start = Instant::now();
-        let sentences: Vec<Tensor> = batches.iter().map(|batch| self.sentence_matrix(batch, false)).collect();
+        let sentences: Vec<Tensor> = batches.iter().map(|batch| self.sentence_matrix_in(batch, false, self.decoding_compute)).collect();
         let (sentence, slot_mask) = if let [batch] = batches {
             (sentences[0].shallow_clone(), batch.slot_mask.shallow_clone())
         } else {

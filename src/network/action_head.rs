@@ -42,17 +42,18 @@ impl ActionHead {
     /// scaling D2 (`ctx = attended ∘ D2`), folded into W1's context half so that a step passes the
     /// attention-weighted memory itself.
     pub fn for_inference(&self, sentence: &Tensor, context_scale: &Tensor) -> InferenceHead {
-        let d = sentence.size()[2];
-        let word_halves = sentence.matmul(&self.w1.ws.narrow(1, 0, d).tr());
+        let (d, kind) = (sentence.size()[2], sentence.kind());
+        let w1 = self.w1.ws.to_kind(kind);
+        let word_halves = sentence.matmul(&w1.narrow(1, 0, d).tr());
         let word_halves = match &self.w1.bs {
-            Some(bias) => word_halves + bias,
+            Some(bias) => word_halves + bias.to_kind(kind),
             None => word_halves,
         };
         InferenceHead {
             word_halves,
-            w1_context: (self.w1.ws.narrow(1, d, d).tr() * context_scale.view([d, 1])).contiguous(),
-            w2: self.w2.ws.tr().contiguous(),
-            b2: self.w2.bs.as_ref().map(Tensor::shallow_clone),
+            w1_context: (w1.narrow(1, d, d).tr() * context_scale.to_kind(kind).view([d, 1])).contiguous(),
+            w2: self.w2.ws.to_kind(kind).tr().contiguous(),
+            b2: self.w2.bs.as_ref().map(|bias| bias.to_kind(kind)),
         }
     }
 }

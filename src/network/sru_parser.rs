@@ -194,6 +194,10 @@ impl SruParser {
     /// their count, not by arithmetic): the head's two fused products, the argmax, the write-back and the
     /// read-out update as one `scatter_add_` each, the read-out, and the pointer move through a
     /// per-action table. Logits are kept as they are and turned into probabilities once at the end.
+    ///
+    /// The products and the memory run in `sentence`'s kind (bf16 halves their memory traffic and, on
+    /// GPUs, runs them on tensor cores); the logits are fp32 from the head's output on, so the argmax,
+    /// the end test, the write-back weights ω and the stored probabilities are fp32 arithmetic.
     pub fn decode_greedy(&self, sentence: &Tensor, slot_mask: &Tensor, n_words: &[usize], check_every: usize) -> GreedyDecoding {
         let device = sentence.device();
         let caps: Vec<usize> = n_words.iter().map(|&n| (self.config.max_steps_factor * (n + 2) as f64).ceil() as usize).collect();
@@ -220,7 +224,7 @@ impl SruParser {
         let logits_by_step = Tensor::full([batch, max_cap as i64, self.config.n_actions], f64::NEG_INFINITY, (Kind::Float, device));
         let mut steps_done = 0;
         for step in 0..max_cap {
-            let mut logits = head.forward(&Self::current_words(&head.word_halves, &state.pointer), &attended);
+            let mut logits = head.forward(&Self::current_words(&head.word_halves, &state.pointer), &attended).to_kind(Kind::Float);
             let _ = logits_by_step.select(1, step as i64).index_copy_(0, &active, &logits);
             steps_done = step + 1;
             let mut best = logits.argmax(1, false);

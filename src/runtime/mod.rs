@@ -46,9 +46,12 @@ pub struct RuntimeOptions {
     pub max_batch_sentences: usize,
     /// libtorch intra-op threads (None: libtorch's default, one per core).
     pub threads: Option<i32>,
-    /// The encoder's precision; the head always runs in fp32. `None` picks by machine
-    /// ([`Precision::auto_for`]); [`ModelRuntime::precision`] says what was picked.
+    /// The encoder's precision. `None` picks by machine ([`Precision::auto_for`]);
+    /// [`ModelRuntime::precision`] says what was picked.
     pub precision: Option<Precision>,
+    /// The precision of the head's decoding products and memory. `None` picks by device from the
+    /// encoder's ([`Precision::decoding_on`]: the same on CUDA, fp32 on CPU).
+    pub decoding_precision: Option<Precision>,
     /// Documents per model job within one `annotate` call: with a limit, the next slice is tokenized (on
     /// every core) while the model thread works on the previous one. `None`, the default, hands the whole
     /// call over at once, on every device: slices pay on neither. On 2 CPU cores the tokenizer threads
@@ -67,39 +70,53 @@ pub struct RuntimeOptions {
     pub decode_token_budget: Option<usize>,
 }
 
-/// Precision of the encoder at inference (`--precision` of the commands that serve a model).
+/// Precision of inference (`--precision` of the commands that serve a model).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
     /// fp32, as trained.
     #[default]
     Fp32,
-    /// bfloat16 weights and activations in the encoder, fp32 head (faster on CPUs with AVX512-BF16 or
-    /// AMX, and on GPUs); its F1 cost on the dev sets is in benches/README.md.
+    /// bfloat16 weights and activations in the encoder (faster on GPUs; slower on the CPU, see
+    /// [`Precision::auto_for`]), and on CUDA bfloat16 products and
+    /// memory in the head's decoding too
+    /// ([`Precision::decoding_on`]); its F1 cost on the dev sets is in benches/README.md.
     Bf16,
 }
 
 impl Precision {
-    /// What `--precision auto` serves on `device`: bf16 on a CPU with AVX512-BF16 (there the bf16
-    /// encoder is about 1.6× as fast as fp32, with dev F1 within 0.1 point; benches/README.md) and on
-    /// CUDA when every GPU has compute capability 8.0 or more (Ampere and newer, whose tensor cores
-    /// compute bf16: on an H200 the bf16 encoder was 8.8× as fast as fp32), fp32 elsewhere: older GPUs
-    /// emulate bf16.
+    /// What `--precision auto` serves on `device`: bf16 on CUDA when every GPU has compute capability
+    /// 8.0 or more (Ampere and newer, whose tensor cores compute bf16: on an H200 the bf16 encoder was
+    /// 8.8× as fast as fp32), fp32 elsewhere: older GPUs emulate bf16, and on the CPU bf16 was slower
+    /// where it counts: on this project's AVX512-BF16 CPU, `sru-ner annotate` took 222 s for 300
+    /// abstracts in bf16 against 49 s in fp32 (benches/README.md). Auto used to pick bf16 on such
+    /// CPUs, from the throughput bench, which times bf16 faster for a reason not yet found.
     ///
     /// ```
     /// use sru_ner::runtime::Precision;
-    /// let picked = Precision::auto_for(tch::Device::Cpu);
-    /// assert!(picked == Precision::Bf16 || picked == Precision::Fp32);
-    /// assert_eq!(picked == Precision::Bf16, Precision::cpu_computes_bf16());
+    /// assert_eq!(Precision::auto_for(tch::Device::Cpu), Precision::Fp32);
     /// ```
     pub fn auto_for(device: Device) -> Self {
-        let computes_bf16 = match device {
-            Device::Cpu => Self::cpu_computes_bf16(),
-            Device::Cuda(_) => Self::gpus_compute_bf16(),
-            _ => false,
-        };
-        if computes_bf16 {
-            Self::Bf16
+        match device {
+            Device::Cuda(_) if Self::gpus_compute_bf16() => Self::Bf16,
+            _ => Self::Fp32,
+        }
+    }
+
+    /// The precision the head decodes in when the encoder runs in `self` on `device`: the same on
+    /// CUDA, where bf16 products run on tensor cores and halve the memory's traffic; fp32 on the CPU,
+    /// where bf16 decoding was slower (on this project's 2-core AVX512-BF16 CPU the dev sets took 34 %
+    /// longer, with the same spans; benches/README.md).
+    ///
+    /// ```
+    /// use sru_ner::runtime::Precision;
+    /// assert_eq!(Precision::Bf16.decoding_on(tch::Device::Cpu), Precision::Fp32);
+    /// assert_eq!(Precision::Bf16.decoding_on(tch::Device::Cuda(0)), Precision::Bf16);
+    /// assert_eq!(Precision::Fp32.decoding_on(tch::Device::Cuda(0)), Precision::Fp32);
+    /// ```
+    pub fn decoding_on(self, device: Device) -> Self {
+        if device.is_cuda() {
+            self
         } else {
             Self::Fp32
         }
@@ -116,19 +133,7 @@ impl Precision {
         })
     }
 
-    /// Whether this CPU has the AVX512-BF16 instructions that libtorch's bf16 matrix products use.
-    pub fn cpu_computes_bf16() -> bool {
-        #[cfg(target_arch = "x86_64")]
-        {
-            std::arch::is_x86_feature_detected!("avx512bf16")
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            false
-        }
-    }
-
-    /// The tensor kind of the encoder's weights (see `SruNerModel::cast_encoder`).
+    /// The tensor kind it stands for (see `SruNerModel::cast_encoder` and `set_decoding_kind`).
     pub fn kind(self) -> tch::Kind {
         match self {
             Self::Fp32 => tch::Kind::Float,
@@ -166,6 +171,7 @@ impl Default for RuntimeOptions {
             max_batch_sentences: 256,
             threads: None,
             precision: Some(Precision::Fp32),
+            decoding_precision: None,
             documents_per_job: None,
             decode_token_budget: None,
         }
@@ -233,6 +239,8 @@ impl ModelRuntime {
                 match model {
                     Ok(mut model) => {
                         model.cast_encoder(precision.kind());
+                        let decoding = options.decoding_precision.unwrap_or_else(|| precision.decoding_on(options.device));
+                        model.set_decoding_kind(decoding.kind());
                         let _ = ready_tx.send(Ok((model.tokenizer().clone(), model.manifest().clone())));
                         serve(&model, &jobs_rx, &options, &thread_timings);
                     }
@@ -262,7 +270,7 @@ impl ModelRuntime {
         &self.manifest
     }
 
-    /// The encoder's precision, as asked or as picked by [`Precision::auto_for`].
+    /// The precision served, as asked or as picked by [`Precision::auto_for`].
     pub fn precision(&self) -> Precision {
         self.precision
     }

@@ -190,6 +190,37 @@ fn batched_greedy_decoding_equals_one_sentence_at_a_time() {
 }
 
 #[test]
+fn greedy_decoding_in_bf16_follows_fp32_with_fp32_probabilities() {
+    // `set_decoding_kind(BFloat16)` hands the parser a bf16 S: its products and memory run in bf16,
+    // its logits in fp32. Up to the first step where the two argmaxes part, the probabilities must agree
+    // to bf16's rounding, and most steps must be reached before any parting.
+    let (_vs, parser) = parser(3, 5);
+    let n_words = [7, 1, 12, 4];
+    let (s, mask) = sentences(&n_words);
+    let _guard = tch::no_grad_guard();
+    let fp32 = parser.decode_greedy(&s, &mask, &n_words, 1);
+    let bf16 = parser.decode_greedy(&s.to_kind(Kind::BFloat16), &mask, &n_words, 1);
+    assert_eq!(bf16.probabilities.kind(), Kind::Float);
+    assert_eq!(bf16.steps, fp32.steps);
+    let steps = fp32.probabilities.size()[1].min(bf16.probabilities.size()[1]);
+    let (best32, best16) = (fp32.probabilities.argmax(2, false), bf16.probabilities.argmax(2, false));
+    let (mut compared, mut total) = (0, 0);
+    for (b, &cap) in fp32.steps.iter().enumerate() {
+        let b = b as i64;
+        for step in 0..(cap as i64).min(steps) {
+            total += 1;
+            let diff = (fp32.probabilities.get(b).get(step) - bf16.probabilities.get(b).get(step)).abs().max().double_value(&[]);
+            assert!(diff < 0.03, "sentence {b} step {step}: bf16 and fp32 probabilities differ by {diff}");
+            compared += 1;
+            if best32.int64_value(&[b, step]) != best16.int64_value(&[b, step]) {
+                break;
+            }
+        }
+    }
+    assert!(2 * compared >= total, "bf16 parted from fp32 early: {compared} of {total} steps compared");
+}
+
+#[test]
 fn greedy_decoding_equals_the_training_path_teacher_forced_on_its_own_choices() {
     // The inference path (in-place write-back, incremental read-out) must compute what the training
     // path computes when fed the same action sequence.

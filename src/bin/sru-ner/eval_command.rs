@@ -43,7 +43,8 @@ pub struct EvalArgs {
     #[arg(long, default_value = "auto")]
     device: String,
     /// Encoder precision: fp32 (as trained: the model card's figures) by default, or bf16 or auto (what
-    /// `annotate` serves by default) to measure what bf16 costs in F1.
+    /// `annotate` serves by default) to measure what bf16 costs in F1. As in `annotate`, bf16 covers the
+    /// head's decoding products on a GPU, not on the CPU.
     #[arg(long, value_enum, default_value = "fp32")]
     precision: PrecisionChoice,
     /// Instead of F1: run the head teacher-forced on the gold actions (every type treated as
@@ -79,7 +80,9 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let device = parse_device(&args.device)?;
     let dir = args.model.clone().unwrap_or_else(default_model_dir);
     let mut model = SruNerModel::load(&dir, device).with_context(|| format!("loading {}", dir.display()))?;
-    model.cast_encoder(args.precision.precision().unwrap_or_else(|| Precision::auto_for(device)).kind());
+    let precision = args.precision.precision().unwrap_or_else(|| Precision::auto_for(device));
+    model.cast_encoder(precision.kind());
+    model.set_decoding_kind(precision.decoding_on(device).kind());
     if let Some(threshold) = args.action_threshold {
         model.set_action_threshold(threshold);
     }
