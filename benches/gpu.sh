@@ -88,8 +88,8 @@ bench() { # label, binary, then VAR=value settings
     timeout "${SRU_NER_BENCH_TIMEOUT:-100}" "gpu-run/$binary"
 }
 [ ! -x gpu-run/throughput-before ] || bench "baseline binary, bf16" throughput-before
-# On CUDA, bf16 runs the head's decoding products and memory in bf16 too (session 8). Session 6's rows for 2, 4
-# and 8 batches decoded together and for slices of 256 documents are in benches/README.md;
+# On CUDA, bf16 runs the head's decoding products and memory in bf16 too (session 8). Session 6's rows
+# for 2, 4 and 8 batches decoded together and for slices of 256 documents are in benches/README.md;
 # SRU_NER_BENCH_DECODE_TOKENS and SRU_NER_BENCH_DOCUMENTS_PER_JOB rerun them.
 bench "bf16, defaults" throughput
 bench "bf16 encoder, fp32 decoding (the default before session 8)" throughput SRU_NER_BENCH_DECODING_PRECISION=fp32

@@ -281,8 +281,8 @@ impl SruNerModel {
     }
 
     /// Casts the encoder's weights to `kind` (`Kind::BFloat16` for faster inference on GPUs;
-    /// `Kind::Float` to go back). For inference only: the cast rounds the
-    /// weights, so its F1 cost must be measured (benches/README.md gives it for the default model).
+    /// `Kind::Float` to go back). For inference only: the cast rounds the weights, so its F1 cost must
+    /// be measured (benches/README.md gives it for the default model).
     pub fn cast_encoder(&mut self, kind: Kind) {
         self.encoder_compute = kind;
         tch::no_grad(|| {

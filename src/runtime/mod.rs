@@ -78,8 +78,7 @@ pub enum Precision {
     #[default]
     Fp32,
     /// bfloat16 weights and activations in the encoder (faster on GPUs; slower on the CPU, see
-    /// [`Precision::auto_for`]), and on CUDA bfloat16 products and
-    /// memory in the head's decoding too
+    /// [`Precision::auto_for`]), and on CUDA bfloat16 products and memory in the head's decoding too
     /// ([`Precision::decoding_on`]); its F1 cost on the dev sets is in benches/README.md.
     Bf16,
 }
@@ -131,6 +130,14 @@ impl Precision {
             let capabilities = gpu_compute_capabilities().unwrap_or_default();
             !capabilities.is_empty() && capabilities.iter().all(|&(major, _)| major >= 8)
         })
+    }
+
+    /// Serves `model` in this precision: casts its encoder, and sets its decoding kind to
+    /// `decoding`, or by device when `None` ([`Precision::decoding_on`]). What the runtime and
+    /// `sru-ner eval` do with a loaded model.
+    pub fn apply_to(self, model: &mut SruNerModel, decoding: Option<Precision>) {
+        model.cast_encoder(self.kind());
+        model.set_decoding_kind(decoding.unwrap_or_else(|| self.decoding_on(model.device())).kind());
     }
 
     /// The tensor kind it stands for (see `SruNerModel::cast_encoder` and `set_decoding_kind`).
@@ -238,9 +245,7 @@ impl ModelRuntime {
                 };
                 match model {
                     Ok(mut model) => {
-                        model.cast_encoder(precision.kind());
-                        let decoding = options.decoding_precision.unwrap_or_else(|| precision.decoding_on(options.device));
-                        model.set_decoding_kind(decoding.kind());
+                        precision.apply_to(&mut model, options.decoding_precision);
                         let _ = ready_tx.send(Ok((model.tokenizer().clone(), model.manifest().clone())));
                         serve(&model, &jobs_rx, &options, &thread_timings);
                     }

@@ -81,8 +81,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let dir = args.model.clone().unwrap_or_else(default_model_dir);
     let mut model = SruNerModel::load(&dir, device).with_context(|| format!("loading {}", dir.display()))?;
     let precision = args.precision.precision().unwrap_or_else(|| Precision::auto_for(device));
-    model.cast_encoder(precision.kind());
-    model.set_decoding_kind(precision.decoding_on(device).kind());
+    precision.apply_to(&mut model, None);
     if let Some(threshold) = args.action_threshold {
         model.set_action_threshold(threshold);
     }

@@ -25,8 +25,8 @@ pub struct ModelArgs {
     pub threads: Option<i32>,
     /// Encoder precision. auto: bf16 on GPUs of compute capability 8.0 or more (Ampere and newer),
     /// fp32 elsewhere; the command says which it picked. On the CPU, bf16 was slower (300 abstracts
-    /// took 4.5× as long as in fp32), and F1 is within 0.1 point either way (benches/README.md). On a GPU, bf16 covers the head's
-    /// decoding products too.
+    /// took 4.5× as long as in fp32), and F1 is within 0.1 point either way (benches/README.md). On a
+    /// GPU, bf16 covers the head's decoding products too.
     #[arg(long, value_enum, default_value = "auto")]
     pub precision: PrecisionChoice,
 }
