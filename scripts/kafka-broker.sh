@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Kafka-protocol broker the Kafka stage's tests and benchmark run against: tansu 0.6.0 (a broker in
 # Rust; no Apache Kafka build installs here), in memory, on loopback.
-#   scripts/kafka-broker.sh start [PORT]   installs tansu once (~13 min, cached in ~/.cargo/bin), starts
-#                                          it, waits for the port, prints SRU_NER_TEST_KAFKA=127.0.0.1:PORT
+#   scripts/kafka-broker.sh install        installs tansu once (8-13 min on 2 cores, cached in ~/.cargo/bin)
+#   scripts/kafka-broker.sh start [PORT]   installs tansu if needed, starts it, waits for the port, prints
+#                                          SRU_NER_TEST_KAFKA=127.0.0.1:PORT
 #   scripts/kafka-broker.sh stop           stops the broker this script started
 # The pid and log live in target/tansu.{pid,log}.
 set -euo pipefail
@@ -12,13 +13,20 @@ pidfile="$root/target/tansu.pid"
 logfile="$root/target/tansu.log"
 tansu="${CARGO_HOME:-$HOME/.cargo}/bin/tansu"
 
-case "${1:-}" in
-start)
-    port="${2:-19092}"
+install_tansu() {
     if [ ! -x "$tansu" ] || ! "$tansu" --version 2>/dev/null | grep -q "0.6.0"; then
-        echo "== installing tansu 0.6.0 (once; about 13 minutes on 2 cores)" >&2
+        echo "== installing tansu 0.6.0 (once; 8 to 13 minutes on 2 cores)" >&2
         cargo install tansu@0.6.0 --locked --features dynostore >&2
     fi
+}
+
+case "${1:-}" in
+install)
+    install_tansu
+    ;;
+start)
+    port="${2:-19092}"
+    install_tansu
     if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
         kill "$(cat "$pidfile")" 2>/dev/null || true
         sleep 1
@@ -44,7 +52,7 @@ stop)
     fi
     ;;
 *)
-    echo "usage: $0 start [PORT] | stop" >&2
+    echo "usage: $0 install | start [PORT] | stop" >&2
     exit 2
     ;;
 esac
