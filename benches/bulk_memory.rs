@@ -31,6 +31,7 @@ fn run_measuring_peak_rss(command: &mut Command) -> f64 {
 }
 
 fn main() {
+    common::print_machine();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     if !root.join("../shared/data/pubmed_raw").is_dir() {
         eprintln!("SKIPPED: ../shared/data/pubmed_raw is absent");

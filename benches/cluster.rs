@@ -48,6 +48,7 @@ fn wait_for_port(port: u16) {
 }
 
 fn main() {
+    common::print_machine();
     let Some(sample) = common::pubmed_sample(250) else { return };
     let model = sample.model.clone();
     let table = sample.table.to_str().expect("a UTF-8 path").to_owned();

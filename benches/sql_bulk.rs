@@ -23,6 +23,7 @@ use sru_ner::Annotator;
 use sru_ner_pipelines::bulk::{BulkJob, BulkOptions};
 
 fn main() {
+    common::print_machine();
     let Some(sample) = common::pubmed_sample(500) else { return };
     let (work, table, model) = (&sample.work, &sample.table, sample.model.clone());
 

@@ -83,6 +83,7 @@ fn percentile(sorted: &[i64], p: f64) -> i64 {
 }
 
 fn main() {
+    common::print_machine();
     let Ok(brokers) = std::env::var("SRU_NER_TEST_KAFKA") else {
         eprintln!("SKIPPED: no broker; run `bash scripts/kafka-broker.sh start` and set SRU_NER_TEST_KAFKA");
         return;

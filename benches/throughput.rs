@@ -55,6 +55,7 @@ fn sample_sentences(n: usize) -> Option<Vec<String>> {
 }
 
 fn main() {
+    common::print_machine();
     let n: usize = env_or("SRU_NER_BENCH_SENTENCES", 2000);
     let rounds: usize = env_or("SRU_NER_BENCH_ROUNDS", 2);
     let Some(sentences) = sample_sentences(n) else { return };

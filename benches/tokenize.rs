@@ -13,6 +13,7 @@ use sru_ner::model::MAX_WORD_PIECES;
 use sru_ner::runtime::PreparedDocument;
 
 fn main() {
+    common::print_machine();
     let n: usize = env_or("SRU_NER_BENCH_DOCUMENTS", 2000);
     let rounds: usize = env_or("SRU_NER_BENCH_ROUNDS", 3);
     let Some(abstracts) = pubmed_abstract_lines(n) else {

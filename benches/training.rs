@@ -109,6 +109,7 @@ fn print(result: &PathResult) {
 }
 
 fn main() {
+    common::print_machine();
     let data = repo().join("../shared/data");
     if !data.join("bc5cdr").is_dir() {
         eprintln!("SKIPPED: {} is absent (the benchmark reads ../shared beside the checkout)", data.display());

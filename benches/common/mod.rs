@@ -7,6 +7,28 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Prints the machine a benchmark runs on, first, so that every dated figure names its CPU: its model,
+/// family and model numbers (AMD Zen 3 is family 25 model 1, Zen 4 family 25 model 17), logical CPUs,
+/// and whether it has AVX512-BF16, without which libtorch's bf16 products are several times slower
+/// than fp32 (`Precision::cpu_computes_bf16`).
+pub fn print_machine() {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let field = |name: &str| {
+        cpuinfo
+            .lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.trim_start().strip_prefix(':')))
+            .map_or_else(|| "?".to_string(), |v| v.trim().to_string())
+    };
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let bf16 = if sru_ner::runtime::Precision::cpu_computes_bf16() { "yes" } else { "no" };
+    eprintln!(
+        "machine: {} (family {}, model {}), {cpus} CPUs, AVX512-BF16: {bf16}",
+        field("model name"),
+        field("cpu family"),
+        field("model"),
+    );
+}
+
 /// A port that was free a moment ago on the loopback interface.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port()

@@ -84,28 +84,45 @@ pub enum Precision {
 }
 
 impl Precision {
-    /// What `--precision auto` serves on `device`: bf16 on CUDA when every GPU has compute capability
-    /// 8.0 or more (Ampere and newer, whose tensor cores compute bf16: on an H200 the bf16 encoder was
-    /// 8.8× as fast as fp32), fp32 elsewhere: older GPUs emulate bf16, and on the CPU bf16 was slower
-    /// where it counts: on this project's AVX512-BF16 CPU, `sru-ner annotate` took 222 s for 300
-    /// abstracts in bf16 against 49 s in fp32 (benches/README.md). Auto used to pick bf16 on such
-    /// CPUs, from the throughput bench, which times bf16 faster for a reason not yet found.
+    /// What `--precision auto` serves on `device`: bf16 on a CPU with AVX512-BF16 and on CUDA when
+    /// every GPU has compute capability 8.0 or more (Ampere and newer, whose tensor cores compute bf16:
+    /// on an H200 the bf16 encoder was 8.8× as fast as fp32), fp32 elsewhere. On an AVX512-BF16 CPU
+    /// (AMD Zen 4) the bulk job over whole abstracts ran 1.66× as fast in bf16. A CPU without it (AMD
+    /// Zen 3) has no oneDNN bf16 kernels: libtorch then multiplies bf16 matrices in its own loops, and
+    /// `sru-ner annotate` took 4.5× as long as in fp32 (benches/README.md). Older GPUs emulate bf16.
     ///
     /// ```
     /// use sru_ner::runtime::Precision;
-    /// assert_eq!(Precision::auto_for(tch::Device::Cpu), Precision::Fp32);
+    /// let picked = Precision::auto_for(tch::Device::Cpu);
+    /// assert_eq!(picked == Precision::Bf16, Precision::cpu_computes_bf16());
     /// ```
     pub fn auto_for(device: Device) -> Self {
         match device {
+            Device::Cpu if Self::cpu_computes_bf16() => Self::Bf16,
             Device::Cuda(_) if Self::gpus_compute_bf16() => Self::Bf16,
             _ => Self::Fp32,
         }
     }
 
+    /// Whether this CPU has AVX512-BF16, the instructions oneDNN's bf16 matrix products run on. Without
+    /// them libtorch falls back to its own bf16 products (`at::native::cpublas::gemm`), several times
+    /// slower than fp32.
+    pub fn cpu_computes_bf16() -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            std::arch::is_x86_feature_detected!("avx512bf16")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    }
+
     /// The precision the head decodes in when the encoder runs in `self` on `device`: the same on
     /// CUDA, where bf16 products run on tensor cores and halve the memory's traffic; fp32 on the CPU,
-    /// where bf16 decoding was slower (on this project's 2-core AVX512-BF16 CPU the dev sets took 34 %
-    /// longer, with the same spans; benches/README.md).
+    /// where the step's products are small (rows × 384 by 384 × 768) and bf16 decoding was slower (the
+    /// dev sets took 34 % longer, with the same spans, on a 2-core CPU without AVX512; not measured on
+    /// an AVX512-BF16 CPU; benches/README.md).
     ///
     /// ```
     /// use sru_ner::runtime::Precision;

@@ -104,7 +104,8 @@ fn without_a_model_the_committed_default_is_used_or_the_untrained_head_is_labell
         assert!(stderr.contains("untrained head"));
         assert!(lines[0]["warning"].as_str().unwrap().contains("untrained"));
     }
-    assert!(stderr.contains("encoder precision fp32 (auto: "), "the default precision on the CPU says what it picked: {stderr}");
+    let picked = if sru_ner::runtime::Precision::cpu_computes_bf16() { "bf16" } else { "fp32" };
+    assert!(stderr.contains(&format!("encoder precision {picked} (auto: ")), "the default precision says what it picked: {stderr}");
 }
 
 #[test]

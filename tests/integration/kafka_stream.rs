@@ -412,7 +412,8 @@ fn sigkill_at_random_points_loses_no_input_offset() {
     let Some(brokers) = tansu() else { return };
     let (input, output, dead) = (unique("in"), unique("out"), unique("dead"));
     create_topics(&brokers, &[&input, &output, &dead], 3);
-    let inputs = json_inputs(&texts(2400), 3);
+    // Three kills after at most 200 outputs each leave most of the 1,200 inputs to the last run.
+    let inputs = json_inputs(&texts(1200), 3);
     let coordinates = produce(&brokers, &input, &inputs);
     let group = unique("group");
     let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
@@ -436,7 +437,9 @@ fn sigkill_at_random_points_loses_no_input_offset() {
         "{produced_before} outputs: the kills were not in the middle of the work"
     );
     let stage = Stage::start(&brokers, &group, (&input, &output, &dead), &member);
-    let deadline = Instant::now() + Duration::from_secs(180);
+    // Generous: the loop ends as soon as every input has its output. A 2-core CI machine building at
+    // opt-level 1, with another test annotating beside this one, ran the stage at about 9 messages/s.
+    let deadline = Instant::now() + Duration::from_secs(600);
     let mut outputs;
     loop {
         outputs = consume_all(&brokers, &output, 0, Duration::from_secs(1), Duration::from_secs(20));

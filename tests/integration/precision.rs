@@ -44,10 +44,11 @@ fn bf16_inference_finds_nearly_the_same_entities_as_fp32() {
 }
 
 #[test]
-fn auto_precision_serves_fp32_on_the_cpu() {
+fn auto_precision_serves_bf16_exactly_where_the_cpu_computes_it() {
     let auto = start(None);
-    let expected = Precision::Fp32;
+    let expected = if Precision::cpu_computes_bf16() { Precision::Bf16 } else { Precision::Fp32 };
     assert_eq!(auto.precision(), expected);
-    assert_eq!(start(Some(Precision::Bf16)).precision(), Precision::Bf16, "an explicit choice is kept");
+    let other = if expected == Precision::Bf16 { Precision::Fp32 } else { Precision::Bf16 };
+    assert_eq!(start(Some(other)).precision(), other, "an explicit choice is kept");
     assert_eq!(entities_of(&auto), entities(Some(expected)), "auto serves exactly what its pick serves");
 }

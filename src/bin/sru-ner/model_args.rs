@@ -23,10 +23,10 @@ pub struct ModelArgs {
     /// libtorch threads [default: one per core].
     #[arg(long)]
     pub threads: Option<i32>,
-    /// Encoder precision. auto: bf16 on GPUs of compute capability 8.0 or more (Ampere and newer),
-    /// fp32 elsewhere; the command says which it picked. On the CPU, bf16 was slower (300 abstracts
-    /// took 4.5× as long as in fp32), and F1 is within 0.1 point either way (benches/README.md). On a
-    /// GPU, bf16 covers the head's decoding products too.
+    /// Encoder precision. auto: bf16 on a CPU with AVX512-BF16 (about 1.6× as fast there) and on GPUs
+    /// of compute capability 8.0 or more (Ampere and newer), fp32 elsewhere: on a CPU without
+    /// AVX512-BF16, bf16 took 4.5× as long. The command says which it picked. F1 is within 0.1 point
+    /// either way (benches/README.md). On a GPU, bf16 covers the head's decoding products too.
     #[arg(long, value_enum, default_value = "auto")]
     pub precision: PrecisionChoice,
 }
@@ -55,7 +55,8 @@ impl ModelArgs {
         let runtime = ModelRuntime::start(source, options).context("loading the model")?;
         if self.precision == PrecisionChoice::Auto {
             let why = match (device, runtime.precision()) {
-                (Device::Cpu, _) => "bf16 was slower than fp32 on the CPU",
+                (Device::Cpu, Precision::Bf16) => "this CPU has AVX512-BF16",
+                (Device::Cpu, _) => "this CPU lacks AVX512-BF16, without which bf16 is slower than fp32",
                 (_, Precision::Bf16) => "the GPUs have compute capability 8.0 or more",
                 _ => "a GPU before compute capability 8.0 emulates bf16, or NVML could not say",
             };

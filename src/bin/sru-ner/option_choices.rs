@@ -7,14 +7,14 @@ use sru_ner::runtime::Precision;
 /// `--precision`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PrecisionChoice {
-    /// bf16 on GPUs of compute capability 8.0 or more, fp32 elsewhere (on the CPU too, where bf16 is
-    /// slower on new text); the command says which.
+    /// bf16 on a CPU with AVX512-BF16 and on GPUs of compute capability 8.0 or more, fp32 elsewhere;
+    /// the command says which.
     Auto,
     /// fp32, as trained.
     Fp32,
     /// bfloat16 weights and activations in the encoder, and on a GPU the head's decoding products too
-    /// (faster on GPUs; slower on the CPU, benches/README.md); its F1 cost on the dev sets is in
-    /// benches/README.md.
+    /// (faster on GPUs and on CPUs with AVX512-BF16, several times slower on other CPUs); its speed and
+    /// its F1 cost on the dev sets are in benches/README.md.
     Bf16,
 }
 
