@@ -16,8 +16,7 @@ tansu="${CARGO_HOME:-$HOME/.cargo}/bin/tansu"
 install_tansu() {
     if [ ! -x "$tansu" ] || ! "$tansu" --version 2>/dev/null | grep -q "0.6.0"; then
         echo "== installing tansu 0.6.0 (once; 8 to 13 minutes on 2 cores)" >&2
-        # At opt-level 1, like CI's build: a test broker on loopback needs no more, and it compiles faster.
-        CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo install tansu@0.6.0 --locked --features dynostore >&2
+        cargo install tansu@0.6.0 --locked --features dynostore >&2
     fi
 }
 
