@@ -8,7 +8,7 @@ pub fn repo() -> PathBuf {
 }
 
 /// Prints the machine a benchmark runs on, first, so that every dated figure names its CPU: its model,
-/// family and model numbers (AMD Zen 3 is family 25 model 1, Zen 4 family 25 model 17), logical CPUs,
+/// family and model numbers (this project's AMD Zen 3 VMs say family 25 model 1), logical CPUs,
 /// and whether it has AVX512-BF16, without which libtorch's bf16 products are several times slower
 /// than fp32 (`Precision::cpu_computes_bf16`).
 pub fn print_machine() {

@@ -437,8 +437,8 @@ fn sigkill_at_random_points_loses_no_input_offset() {
         "{produced_before} outputs: the kills were not in the middle of the work"
     );
     let stage = Stage::start(&brokers, &group, (&input, &output, &dead), &member);
-    // Generous: the loop ends as soon as every input has its output. A 2-core CI machine building at
-    // opt-level 1, with another test annotating beside this one, ran the stage at about 9 messages/s.
+    // Generous: the loop ends as soon as every input has its output. On a 2-core Zen 3 VM, with another
+    // test annotating beside this one, the stage ran at about 9 messages/s.
     let deadline = Instant::now() + Duration::from_secs(600);
     let mut outputs;
     loop {

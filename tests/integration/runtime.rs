@@ -28,9 +28,9 @@ fn entity_text_is_the_slice_at_its_character_offsets_in_pubmed_abstracts() {
     let abstracts = common::pubmed_abstracts(&pubmed);
     assert_eq!(abstracts.len(), 2404, "pubmed_raw holds 2404 abstracts (PROVENANCE.txt)");
     let runtime = ModelRuntime::start(ModelSource::Directory(trained_model_dir()), RuntimeOptions::default()).unwrap();
-    // Every eighth abstract (301 texts through the model; all 2404 would take about 6 minutes of a
-    // 2-core CI machine at 300 abstracts per 49 s), plus a text with multi-byte characters (the
-    // abstracts are ASCII-fied). The segmentation, which gives the offsets, is checked on all 2404 below.
+    // Every eighth abstract (301 of them; all 2404 would take about 6 minutes of a 2-core CPU that
+    // annotates 300 abstracts in 49 s), plus a text with multi-byte characters (the abstracts are
+    // ASCII-fied). The segmentation, which gives the offsets, is checked on all 2404 below.
     let mut texts: Vec<String> = abstracts.iter().step_by(8).map(|(_, t)| t.clone()).collect();
     texts.push("Treatment with α-aspirin 🧬 reduced fever. Müller cells received insulin and β-heparin daily.".into());
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
