@@ -75,10 +75,14 @@ fn a_long_line_is_annotated_when_allowed() {
     let output = sru_ner(&["--input", file.path().to_str().unwrap(), "--max-chars", "200000"]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let lines = json_lines(&output);
-    let entities = lines[0]["entities"].as_array().unwrap();
-    assert!(entities.len() > 100, "{} entities", entities.len());
-    let last_start = entities.iter().map(|e| e["start"].as_u64().unwrap()).max().unwrap();
-    assert!(last_start > 100_000, "entities reach the end of the line");
+    // The fixture head, trained on short sentences, finds a few percent of the 3,000 "aspirin" in one
+    // sentence of 18,000 words; what this checks is that the encoder's windows cover all of it.
+    let mut found_in_tenth = [0; 10];
+    for e in lines[0]["entities"].as_array().unwrap() {
+        let start = e["start"].as_u64().unwrap() as usize;
+        found_in_tenth[(10 * start / text.chars().count()).min(9)] += 1;
+    }
+    assert!(found_in_tenth.iter().all(|&n| n > 0), "entities in each tenth of the line: {found_in_tenth:?}");
 }
 
 #[test]

@@ -76,61 +76,114 @@ pub fn fixture_sentence(template: usize, x: usize, y: usize) -> (Vec<String>, Ve
     (words, spans)
 }
 
+/// The variable naming the folder [`fixture_model_is_trained_in_a_process_of_its_own`] saves to.
+const FIXTURE_DIR_VARIABLE: &str = "SRU_NER_TEST_FIXTURE_DIR";
+
 /// A real model directory, trained here: the default encoder (frozen) and a head trained by teacher
 /// forcing to tag the chemicals of [`FIXTURE_CHEMICALS`] in template sentences. Built once per test
 /// binary (about 10 s on 2 cores).
+///
+/// It is trained in a child process (this test binary running only
+/// [`fixture_model_is_trained_in_a_process_of_its_own`]): torch's random generator is global, and tests
+/// running beside an in-process training drew from it between its seeding and its dropout masks, so
+/// every run trained a different head (on a 108,000-character line, six runs found 94 to 459 entities).
 pub fn trained_model_dir() -> PathBuf {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
-        use sru_ner::model::{EncoderReference, SruNerModel, DEFAULT_TYPES};
-        use sru_ner::transition::{TransitionOracle, WordSpan};
-        use tch::{nn::OptimizerConfig, Device, Kind, Tensor};
-
-        let types: Vec<String> = DEFAULT_TYPES.iter().map(|t| t.to_string()).collect();
-        let mut model = SruNerModel::untrained(EncoderReference::Default, types, Device::Cpu, 11).expect("default encoder");
-        let chemical = model.vocabulary().type_id("Chemical").unwrap();
-        let oracle = TransitionOracle::new(model.vocabulary());
-        let a = model.vocabulary().len();
-        let mut optimizer = tch::nn::Adam::default().build(model.var_store(), 3e-3).unwrap();
-        tch::manual_seed(5);
-        for step in 0..150 {
-            // 16 sentences; chemicals 0..8 only (8 and 9 are held out for the tests).
-            let batch: Vec<_> = (0..16).map(|i| fixture_sentence(step + i, (step * 3 + i) % 8, (step + 5 * i) % 8)).collect();
-            let pieces: Vec<Vec<Vec<u32>>> = batch
-                .iter()
-                .map(|(w, _)| model.tokenizer().word_pieces(&w.iter().map(String::as_str).collect::<Vec<_>>()).unwrap())
-                .collect();
-            let refs: Vec<&[Vec<u32>]> = pieces.iter().map(Vec::as_slice).collect();
-            let encoded = model.pooling().batch(&refs, Device::Cpu);
-            let s = tch::no_grad(|| model.sentence_matrix(&encoded, false));
-            let timesteps: Vec<_> = batch
-                .iter()
-                .map(|(w, spans)| {
-                    let spans: Vec<WordSpan> = spans.iter().map(|&(start, end)| WordSpan { start, end, label: chemical }).collect();
-                    oracle.timesteps(&spans, w.len()).unwrap()
-                })
-                .collect();
-            let sequences: Vec<&[sru_ner::transition::Timestep]> = timesteps.iter().map(Vec::as_slice).collect();
-            let gold = sru_ner::transition::timesteps_tensor(&sequences, a);
-            let lengths: Vec<usize> = timesteps.iter().map(Vec::len).collect();
-            let foreign = Tensor::zeros([batch.len() as i64, a as i64], (Kind::Float, Device::Cpu));
-            let out = model.parser().forward_teacher_forced(
-                &s,
-                &encoded.slot_mask,
-                &encoded.n_words,
-                &gold,
-                &lengths,
-                &foreign,
-                sru_ner::network::ShiftTarget::Hard,
-                true,
-            );
-            optimizer.backward_step(&out.loss());
-        }
-        let dir = std::env::temp_dir().join(format!("sru-ner-fixture-{}", std::process::id()));
-        model.save(&dir).expect("saving the fixture model");
+        remove_fixtures_of_finished_runs();
+        let dir = std::env::temp_dir().join(format!("{FIXTURE_PREFIX}{}", std::process::id()));
+        let output = std::process::Command::new(std::env::current_exe().expect("the test binary's path"))
+            .args(["--exact", "common::fixture_model_is_trained_in_a_process_of_its_own", "--ignored", "--nocapture"])
+            .env(FIXTURE_DIR_VARIABLE, &dir)
+            .output()
+            .expect("running the test binary to train the fixture model");
+        assert!(
+            output.status.success() && dir.join("manifest.json").is_file(),
+            "training the fixture model failed:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
         dir
     })
     .clone()
+}
+
+/// The fixture's folder in the temporary directory: this prefix and the test process's id.
+const FIXTURE_PREFIX: &str = "sru-ner-fixture-";
+
+/// Removes the fixture folders of test processes that no longer run (on Linux, where `/proc` says), so
+/// that test runs do not pile them up in the temporary directory.
+fn remove_fixtures_of_finished_runs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = name.to_str().and_then(|n| n.strip_prefix(FIXTURE_PREFIX)).and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|pid| cfg!(target_os = "linux") && !Path::new(&format!("/proc/{pid}")).exists()) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Trains the fixture model into the folder named by `SRU_NER_TEST_FIXTURE_DIR`, alone in its process
+/// (see [`trained_model_dir`]); run without it, it trains into a temporary folder and loads the result.
+#[test]
+#[ignore = "run by trained_model_dir() in a process of its own"]
+fn fixture_model_is_trained_in_a_process_of_its_own() {
+    match std::env::var_os(FIXTURE_DIR_VARIABLE) {
+        Some(dir) => train_fixture_model(Path::new(&dir)),
+        None => {
+            let dir = tempfile::tempdir().unwrap();
+            train_fixture_model(dir.path());
+            sru_ner::model::SruNerModel::load(dir.path(), tch::Device::Cpu).expect("the fixture model loads");
+        }
+    }
+}
+
+/// The training behind [`trained_model_dir`]: 150 teacher-forced steps of 16 template sentences.
+fn train_fixture_model(dir: &Path) {
+    use sru_ner::model::{EncoderReference, SruNerModel, DEFAULT_TYPES};
+    use sru_ner::transition::{TransitionOracle, WordSpan};
+    use tch::{nn::OptimizerConfig, Device, Kind, Tensor};
+
+    let types: Vec<String> = DEFAULT_TYPES.iter().map(|t| t.to_string()).collect();
+    let mut model = SruNerModel::untrained(EncoderReference::Default, types, Device::Cpu, 11).expect("default encoder");
+    let chemical = model.vocabulary().type_id("Chemical").unwrap();
+    let oracle = TransitionOracle::new(model.vocabulary());
+    let a = model.vocabulary().len();
+    let mut optimizer = tch::nn::Adam::default().build(model.var_store(), 3e-3).unwrap();
+    tch::manual_seed(5);
+    for step in 0..150 {
+        // 16 sentences; chemicals 0..8 only (8 and 9 are held out for the tests).
+        let batch: Vec<_> = (0..16).map(|i| fixture_sentence(step + i, (step * 3 + i) % 8, (step + 5 * i) % 8)).collect();
+        let pieces: Vec<Vec<Vec<u32>>> =
+            batch.iter().map(|(w, _)| model.tokenizer().word_pieces(&w.iter().map(String::as_str).collect::<Vec<_>>()).unwrap()).collect();
+        let refs: Vec<&[Vec<u32>]> = pieces.iter().map(Vec::as_slice).collect();
+        let encoded = model.pooling().batch(&refs, Device::Cpu);
+        let s = tch::no_grad(|| model.sentence_matrix(&encoded, false));
+        let timesteps: Vec<_> = batch
+            .iter()
+            .map(|(w, spans)| {
+                let spans: Vec<WordSpan> = spans.iter().map(|&(start, end)| WordSpan { start, end, label: chemical }).collect();
+                oracle.timesteps(&spans, w.len()).unwrap()
+            })
+            .collect();
+        let sequences: Vec<&[sru_ner::transition::Timestep]> = timesteps.iter().map(Vec::as_slice).collect();
+        let gold = sru_ner::transition::timesteps_tensor(&sequences, a);
+        let lengths: Vec<usize> = timesteps.iter().map(Vec::len).collect();
+        let foreign = Tensor::zeros([batch.len() as i64, a as i64], (Kind::Float, Device::Cpu));
+        let out = model.parser().forward_teacher_forced(
+            &s,
+            &encoded.slot_mask,
+            &encoded.n_words,
+            &gold,
+            &lengths,
+            &foreign,
+            sru_ner::network::ShiftTarget::Hard,
+            true,
+        );
+        optimizer.backward_step(&out.loss());
+    }
+    model.save(dir).expect("saving the fixture model");
 }
 
 /// The committed default model (`models/default`).
