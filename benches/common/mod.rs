@@ -2,6 +2,9 @@
 #![allow(dead_code)]
 use std::path::{Path, PathBuf};
 
+mod process_status;
+pub use process_status::status_mib;
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -47,17 +50,6 @@ pub fn peak_rss_mib() -> f64 {
 /// The peak resident set size (`VmHWM`) of process `pid` ("self" for this one), in MiB.
 pub fn peak_rss_mib_of(pid: &str) -> f64 {
     status_mib(pid, "VmHWM:")
-}
-
-/// A size line of `/proc/<pid>/status` (`VmRSS:` for the current resident set, `VmHWM:` for its peak),
-/// in MiB; NaN when the process or the line is gone.
-pub fn status_mib(pid: &str, field: &str) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 /// Writes a Parquet table of `pubmed_raw` abstracts with `scripts/abstracts_to_parquet.py`, passing

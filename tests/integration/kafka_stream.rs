@@ -4,6 +4,7 @@
 //! on the committed default model.
 use crate::common;
 use crate::cuttable_proxy::CuttableProxy;
+use crate::process_status::status_mib;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -694,16 +695,6 @@ fn broker_behind_proxy(tansu: &std::path::Path) -> (KillOnDrop, CuttableProxy, S
     (broker, proxy, brokers)
 }
 
-/// The resident set size of process `pid`, in MiB.
-fn rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
 /// Issue 17, item 2, second half: the output unreachable while the input still flows. The proxy holds
 /// back every Produce request for 30 s while fetches go through. The stage reads at most
 /// `--max-in-flight` messages past its last acknowledged output and then pauses its partitions, so its
@@ -723,9 +714,9 @@ fn an_unreachable_output_pauses_the_intake_instead_of_buffering() {
     proxy.hold_produce();
     let held_at = Instant::now();
     std::thread::sleep(Duration::from_secs(5)); // the in-flight window fills
-    let (early, rss_early) = (scrape(&metrics), rss_mib(stage.child.id()));
+    let (early, rss_early) = (scrape(&metrics), status_mib(&stage.child.id().to_string(), "VmRSS:"));
     std::thread::sleep(outage.saturating_sub(held_at.elapsed()));
-    let (late, rss_late) = (scrape(&metrics), rss_mib(stage.child.id()));
+    let (late, rss_late) = (scrape(&metrics), status_mib(&stage.child.id().to_string(), "VmRSS:"));
     let (read_early, read_late) = (metric(&early, "sru_ner_stream_messages_in_total"), metric(&late, "sru_ner_stream_messages_in_total"));
     let acknowledged = metric(&late, "sru_ner_stream_messages_out_total");
     let in_flight = metric(&late, "sru_ner_stream_in_flight");
