@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Kind};
 
 use crate::corpus::CorpusSentence;
 use crate::model::SruNerModel;
-use crate::network::ShiftTarget;
-use crate::transition::{timesteps_tensor, ActionVocabulary, SpanDecoder, Timestep};
+use crate::network::{GoldActions, ShiftTarget};
+use crate::transition::{ActionVocabulary, SpanDecoder, Timestep};
 
 /// Counts over the gold `TR`/`RE` actions of one type (or all).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -70,19 +70,8 @@ pub fn probe_gold_actions(model: &SruNerModel, sentences: &[CorpusSentence]) -> 
         let encoded = model.pooling().batch(&pieces, device);
         let s = model.sentence_matrix(&encoded, false);
         let sequences: Vec<&[Timestep]> = batch.iter().map(|(_, g)| g.as_slice()).collect();
-        let gold = timesteps_tensor(&sequences, a).to_device(device);
-        let lengths: Vec<usize> = sequences.iter().map(|g| g.len()).collect();
-        let foreign = Tensor::zeros([batch.len() as i64, a as i64], (Kind::Float, device));
-        let output = model.parser().forward_teacher_forced(
-            &s,
-            &encoded.slot_mask,
-            &encoded.n_words,
-            &gold,
-            &lengths,
-            &foreign,
-            ShiftTarget::Hard,
-            false,
-        );
+        let gold = GoldActions::fully_annotated(&sequences, a, device);
+        let output = model.parser().forward_teacher_forced(&s, &encoded.slot_mask, &encoded.n_words, &gold, ShiftTarget::Hard, false);
         let probabilities = output.logits.sigmoid().to_device(Device::Cpu).to_kind(Kind::Float).contiguous();
         let (_, t, _) = probabilities.size3().expect("(B, T, A)");
         let flat: Vec<f32> = Vec::try_from(probabilities.view([-1])).unwrap_or_default();

@@ -3,11 +3,13 @@
 
 mod action_head;
 mod action_memory;
+mod gold_actions;
 mod latent_attention;
 mod sru_parser;
 
 pub use action_head::{ActionHead, InferenceHead};
 pub use action_memory::{ActionMemory, MemoryState};
+pub use gold_actions::GoldActions;
 pub use latent_attention::{IncrementalReadout, LatentAttention};
 pub use sru_parser::{GreedyDecoding, SruParser, TeacherForcedOutput};
 

@@ -1,7 +1,7 @@
 use tch::nn;
 use tch::{Kind, Reduction, Tensor};
 
-use super::{ActionHead, ActionMemory, HeadConfig, LatentAttention, MemoryState, ShiftTarget};
+use super::{ActionHead, ActionMemory, GoldActions, HeadConfig, LatentAttention, MemoryState, ShiftTarget};
 use crate::transition::ActionVocabulary;
 
 /// The SRU-NER head as a transition-based parser over a batch of sentence matrices S (B, Q, d).
@@ -107,24 +107,21 @@ impl SruParser {
         context
     }
 
-    /// Teacher-forced pass (model.md §3) over gold timesteps `gold` (B, G, |A|), `gold_lengths[b]` of
-    /// them real for sentence b, with `foreign` (B, |A|) marking the `TR`/`RE` actions of types the
-    /// sentence's corpus does not annotate (all zeros in single-task training).
+    /// Teacher-forced pass (model.md §3) along `gold`: its timesteps, and its `foreign` rows marking
+    /// the `TR`/`RE` actions of types the sentence's corpus does not annotate (all zeros in single-task
+    /// training).
     ///
     /// The multi-task rule: a foreign action's target is the model's own detached probability (no
     /// gradient either way), except on an `EOA` timestep; if a foreign action is more probable than a gold
     /// `SH`, that `SH` is deferred to the next timestep (its target becomes its own detached probability and
     /// the pointers stay), at most once in a row. A gold `SH` that is not deferred has target 1, or with
     /// [`ShiftTarget::Soft`] 1 minus the largest foreign probability.
-    #[allow(clippy::too_many_arguments)]
     pub fn forward_teacher_forced(
         &self,
         sentence: &Tensor,
         slot_mask: &Tensor,
         n_words: &[usize],
-        gold: &Tensor,
-        gold_lengths: &[usize],
-        foreign: &Tensor,
+        gold: &GoldActions,
         shift_target: ShiftTarget,
         train: bool,
     ) -> TeacherForcedOutput {
@@ -132,8 +129,9 @@ impl SruParser {
         let n_actions = self.config.n_actions;
         let b = n_words.len();
         let last_slot = Tensor::from_slice(&n_words.iter().map(|&n| n as i64 + 1).collect::<Vec<_>>()).to_device(device);
-        let lengths = Tensor::from_slice(&gold_lengths.iter().map(|&g| g as i64).collect::<Vec<_>>()).to_device(device);
-        let max_gold = gold_lengths.iter().copied().max().unwrap_or(0);
+        let lengths = Tensor::from_slice(&gold.lengths.iter().map(|&g| g as i64).collect::<Vec<_>>()).to_device(device);
+        let max_gold = gold.lengths.iter().copied().max().unwrap_or(0);
+        let foreign = &gold.foreign;
         let (mut state, mut context) = self.start(sentence, slot_mask, train);
         let mut cursor = Tensor::zeros([b as i64], (Kind::Int64, device));
         let mut deferred = Tensor::zeros([b as i64], (Kind::Bool, device));
@@ -146,7 +144,7 @@ impl SruParser {
             }
             let logits = self.head.forward_t(&Self::current_words(sentence, &state.pointer), &context, train);
             let probabilities = logits.sigmoid().detach();
-            let gold_row = gold.gather(1, &super::at_pointer(&cursor.minimum(&(&lengths - 1)), n_actions), false).squeeze_dim(1);
+            let gold_row = gold.timesteps.gather(1, &super::at_pointer(&cursor.minimum(&(&lengths - 1)), n_actions), false).squeeze_dim(1);
             let not_end = gold_row.select(1, ActionVocabulary::EOA as i64).eq(0.0).to_kind(Kind::Float).unsqueeze(1);
             let foreign_probabilities = foreign * &probabilities * not_end;
             let shift_probability = probabilities.select(1, ActionVocabulary::SH as i64);

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
-use tch::{Device, Kind, Tensor};
+use tch::Device;
 
 use super::batching::{plan_epoch, CorpusSampler, ExampleId, PlannedBatch, SentenceSampler};
 use super::{AdamW, AdamWConfig, LinearWarmupDecay, TrainingConfig};
@@ -13,9 +13,9 @@ use crate::corpus::{CorpusSentence, CorpusStore};
 use crate::error::{Result, SruNerError};
 use crate::evaluation::{evaluate, EvaluationMode};
 use crate::model::SruNerModel;
-use crate::network::{ShiftTarget, TeacherForcedOutput};
+use crate::network::{GoldActions, ShiftTarget, TeacherForcedOutput};
 use crate::runtime::RuntimeOptions;
-use crate::transition::{timesteps_tensor, Timestep};
+use crate::transition::Timestep;
 
 /// One line of `<output>/metrics.jsonl`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -540,17 +540,14 @@ fn teacher_forced(
     let sentences: Vec<&[Vec<u32>]> = batch.iter().map(|e| e.pieces.as_slice()).collect();
     let encoded = model.pooling().batch(&sentences, device);
     let sequences: Vec<&[Timestep]> = batch.iter().map(|e| e.gold.as_slice()).collect();
-    let gold = timesteps_tensor(&sequences, a).to_device(device);
     let foreign: Vec<f32> = batch.iter().flat_map(|e| corpora[e.corpus].foreign.iter().copied()).collect();
-    let foreign = Tensor::from_slice(&foreign).view([batch.len() as i64, a as i64]).to_device(device).to_kind(Kind::Float);
-    let lengths: Vec<usize> = batch.iter().map(|e| e.gold.len()).collect();
+    let gold = GoldActions::with_foreign(&sequences, a, &foreign, device);
     profile.prepare += started.elapsed();
     let started = Instant::now();
     let s = model.sentence_matrix(&encoded, true);
     profile.encoder_forward += started.elapsed();
     let started = Instant::now();
-    let output =
-        model.parser().forward_teacher_forced(&s, &encoded.slot_mask, &encoded.n_words, &gold, &lengths, &foreign, shift_target, true);
+    let output = model.parser().forward_teacher_forced(&s, &encoded.slot_mask, &encoded.n_words, &gold, shift_target, true);
     profile.head_forward += started.elapsed();
     output
 }

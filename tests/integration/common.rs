@@ -142,8 +142,9 @@ fn fixture_model_is_trained_in_a_process_of_its_own() {
 /// The training behind [`trained_model_dir`]: 150 teacher-forced steps of 16 template sentences.
 fn train_fixture_model(dir: &Path) {
     use sru_ner::model::{EncoderReference, SruNerModel, DEFAULT_TYPES};
+    use sru_ner::network::{GoldActions, ShiftTarget};
     use sru_ner::transition::{TransitionOracle, WordSpan};
-    use tch::{nn::OptimizerConfig, Device, Kind, Tensor};
+    use tch::{nn::OptimizerConfig, Device};
 
     let types: Vec<String> = DEFAULT_TYPES.iter().map(|t| t.to_string()).collect();
     let mut model = SruNerModel::untrained(EncoderReference::Default, types, Device::Cpu, 11).expect("default encoder");
@@ -168,19 +169,8 @@ fn train_fixture_model(dir: &Path) {
             })
             .collect();
         let sequences: Vec<&[sru_ner::transition::Timestep]> = timesteps.iter().map(Vec::as_slice).collect();
-        let gold = sru_ner::transition::timesteps_tensor(&sequences, a);
-        let lengths: Vec<usize> = timesteps.iter().map(Vec::len).collect();
-        let foreign = Tensor::zeros([batch.len() as i64, a as i64], (Kind::Float, Device::Cpu));
-        let out = model.parser().forward_teacher_forced(
-            &s,
-            &encoded.slot_mask,
-            &encoded.n_words,
-            &gold,
-            &lengths,
-            &foreign,
-            sru_ner::network::ShiftTarget::Hard,
-            true,
-        );
+        let gold = GoldActions::fully_annotated(&sequences, a, Device::Cpu);
+        let out = model.parser().forward_teacher_forced(&s, &encoded.slot_mask, &encoded.n_words, &gold, ShiftTarget::Hard, true);
         optimizer.backward_step(&out.loss());
     }
     model.save(dir).expect("saving the fixture model");

@@ -1,7 +1,7 @@
 //! The SRU-NER head on a small model built here: shapes, the multi-task masking rule's gradients, the
 //! deferred shift, and batched decoding equal to decoding each sentence alone.
-use sru_ner::network::{HeadConfig, ShiftTarget, SruParser};
-use sru_ner::transition::{timesteps_tensor, ActionVocabulary, Timestep, TransitionOracle, WordSpan};
+use sru_ner::network::{GoldActions, HeadConfig, ShiftTarget, SruParser};
+use sru_ner::transition::{ActionVocabulary, Timestep, TransitionOracle, WordSpan};
 use tch::{nn, Device, Kind, Tensor};
 
 const D: i64 = 16;
@@ -35,11 +35,12 @@ fn sentences(n_words: &[usize]) -> (Tensor, Tensor) {
     (s, mask)
 }
 
-fn gold(vocabulary: &ActionVocabulary, spans: &[Vec<WordSpan>], n_words: &[usize]) -> (Tensor, Vec<usize>) {
+/// The oracle's gold actions for `spans`, every type annotated.
+fn gold(vocabulary: &ActionVocabulary, spans: &[Vec<WordSpan>], n_words: &[usize]) -> GoldActions {
     let oracle = TransitionOracle::new(vocabulary);
     let steps: Vec<_> = spans.iter().zip(n_words).map(|(s, &n)| oracle.timesteps(s, n).unwrap()).collect();
     let sequences: Vec<&[Timestep]> = steps.iter().map(Vec::as_slice).collect();
-    (timesteps_tensor(&sequences, vocabulary.len()), steps.iter().map(Vec::len).collect())
+    GoldActions::fully_annotated(&sequences, vocabulary.len(), Device::Cpu)
 }
 
 fn span(start: usize, end: usize, label: usize) -> WordSpan {
@@ -53,16 +54,15 @@ fn teacher_forced_shapes_and_single_task_steps() {
     let n_words = [5, 2];
     let (s, mask) = sentences(&n_words);
     let spans = vec![vec![span(0, 2, 0), span(1, 2, 1)], vec![span(1, 2, 0)]];
-    let (gold, lengths) = gold(&vocabulary, &spans, &n_words);
-    let foreign = Tensor::zeros([2, vocabulary.len() as i64], (Kind::Float, Device::Cpu));
-    let out = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, ShiftTarget::Hard, true);
-    let t = *lengths.iter().max().unwrap() as i64;
+    let gold = gold(&vocabulary, &spans, &n_words);
+    let out = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, ShiftTarget::Hard, true);
+    let t = *gold.lengths.iter().max().unwrap() as i64;
     assert_eq!(out.logits.size(), [2, t, vocabulary.len() as i64]);
     assert_eq!(out.targets.size(), out.logits.size());
     let steps: Vec<f64> = Vec::try_from(out.step_mask.sum_dim_intlist(1, false, Kind::Double)).unwrap();
-    assert_eq!(steps, lengths.iter().map(|&l| l as f64).collect::<Vec<_>>());
+    assert_eq!(steps, gold.lengths.iter().map(|&l| l as f64).collect::<Vec<_>>());
     // Without foreign types the targets are exactly the gold rows.
-    let diff = (&out.targets - gold.narrow(1, 0, t)) * out.step_mask.unsqueeze(-1);
+    let diff = (&out.targets - gold.timesteps.narrow(1, 0, t)) * out.step_mask.unsqueeze(-1);
     assert_eq!(diff.abs().max().double_value(&[]), 0.0);
     let loss = out.loss();
     assert!(loss.double_value(&[]) > 0.0);
@@ -76,9 +76,9 @@ fn foreign_actions_get_zero_gradient() {
     let (_vs, parser) = parser(2, 2);
     let n_words = [4];
     let (s, mask) = sentences(&n_words);
-    let (gold, lengths) = gold(&vocabulary, &[vec![span(1, 3, 0)]], &n_words);
     let foreign = Tensor::from_slice(&[0f32, 0., 0., 0., 1., 1.]).view([1, 6]);
-    let out = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, ShiftTarget::Hard, false);
+    let gold = GoldActions { foreign, ..gold(&vocabulary, &[vec![span(1, 3, 0)]], &n_words) };
+    let out = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, ShiftTarget::Hard, false);
     let grads = Tensor::run_backward(&[out.loss()], &[&out.logits], false, false);
     let grad = &grads[0];
     let t = out.logits.size()[1];
@@ -110,11 +110,11 @@ fn a_more_probable_foreign_action_defers_the_gold_shift_once() {
     });
     let n_words = [3];
     let (s, mask) = sentences(&n_words);
-    let (gold, lengths) = gold(&vocabulary, &[vec![span(0, 1, 0)]], &n_words);
     let foreign = Tensor::from_slice(&[0f32, 0., 0., 0., 1., 1.]).view([1, 6]);
-    let out = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, ShiftTarget::Hard, false);
+    let gold = GoldActions { foreign, ..gold(&vocabulary, &[vec![span(0, 1, 0)]], &n_words) };
+    let out = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, ShiftTarget::Hard, false);
     // Gold: {TR(A)}, SH, {RE(A)}, SH, SH, EOA: each of the 3 shifts is deferred once.
-    assert_eq!(lengths[0], 6);
+    assert_eq!(gold.lengths[0], 6);
     assert_eq!(out.logits.size()[1], 6 + 3);
     let shift_targets: Vec<f32> = Vec::try_from(out.targets.select(2, ActionVocabulary::SH as i64).squeeze()).unwrap();
     let deferred = shift_targets.iter().filter(|&&p| p > 0.0 && p < 1.0).count();
@@ -138,19 +138,19 @@ fn a_soft_shift_target_is_one_minus_the_most_probable_foreign_action() {
     });
     let n_words = [4, 3];
     let (s, mask) = sentences(&n_words);
-    let (gold, lengths) = gold(&vocabulary, &[vec![span(1, 3, 0)], vec![]], &n_words);
     // Sentence 0's corpus annotates A only; sentence 1's both types.
     let foreign = Tensor::from_slice(&[0f32, 0., 0., 0., 1., 1., 0., 0., 0., 0., 0., 0.]).view([2, 6]);
-    let hard = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, ShiftTarget::Hard, false);
-    let soft = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, ShiftTarget::Soft, false);
+    let gold = GoldActions { foreign, ..gold(&vocabulary, &[vec![span(1, 3, 0)], vec![]], &n_words) };
+    let hard = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, ShiftTarget::Hard, false);
+    let soft = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, ShiftTarget::Soft, false);
     assert_eq!(soft.logits.size(), hard.logits.size(), "no deferral: the same timesteps");
     assert_eq!((&soft.logits - &hard.logits).abs().max().double_value(&[]), 0.0, "the same walk");
     let t = soft.logits.size()[1];
     let mut softened = 0;
-    for (b, &length) in lengths.iter().enumerate() {
+    for (b, &length) in gold.lengths.iter().enumerate() {
         for step in 0..length as i64 {
             let probability = |action: i64| 1.0 / (1.0 + (-soft.logits.double_value(&[b as i64, step, action])).exp());
-            let gold_shift = gold.double_value(&[b as i64, step, ActionVocabulary::SH as i64]) == 1.0;
+            let gold_shift = gold.timesteps.double_value(&[b as i64, step, ActionVocabulary::SH as i64]) == 1.0;
             for action in 0..6 {
                 let (h, s) = (hard.targets.double_value(&[b as i64, step, action]), soft.targets.double_value(&[b as i64, step, action]));
                 if action == ActionVocabulary::SH as i64 && gold_shift && b == 0 {
@@ -164,7 +164,7 @@ fn a_soft_shift_target_is_one_minus_the_most_probable_foreign_action() {
             }
         }
     }
-    assert!(softened >= 3 && t as usize == lengths[0].max(lengths[1]), "{softened} softened shifts");
+    assert!(softened >= 3 && t as usize == gold.lengths[0].max(gold.lengths[1]), "{softened} softened shifts");
 }
 
 #[test]
@@ -238,10 +238,13 @@ fn greedy_decoding_equals_the_training_path_teacher_forced_on_its_own_choices() 
         let end = choices.iter().position(|&c| c == ActionVocabulary::EOA as i64).map_or(t as usize, |p| p + 1);
         lengths.push(end.min(greedy.steps[i as usize]));
     }
-    let gold = best.one_hot(a).to_kind(Kind::Float);
-    let foreign = Tensor::zeros([b, a], (Kind::Float, Device::Cpu));
-    let forced = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, ShiftTarget::Hard, false);
-    for (i, &len) in lengths.iter().enumerate() {
+    let gold = GoldActions {
+        timesteps: best.one_hot(a).to_kind(Kind::Float),
+        lengths,
+        foreign: Tensor::zeros([b, a], (Kind::Float, Device::Cpu)),
+    };
+    let forced = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, ShiftTarget::Hard, false);
+    for (i, &len) in gold.lengths.iter().enumerate() {
         let len = len as i64;
         let ours = greedy.probabilities.get(i as i64).narrow(0, 0, len);
         let theirs = forced.logits.get(i as i64).narrow(0, 0, len).sigmoid();
@@ -259,15 +262,14 @@ fn micro_batch_summed_losses_give_the_batch_gradient() {
     let n_words = [6, 3, 4];
     let (s, mask) = sentences(&n_words);
     let spans = vec![vec![span(0, 3, 0), span(1, 2, 1)], vec![span(2, 3, 1)], vec![span(0, 4, 0)]];
-    let (gold, lengths) = gold(&vocabulary, &spans, &n_words);
-    let foreign = Tensor::zeros([3, vocabulary.len() as i64], (Kind::Float, Device::Cpu));
+    let gold = gold(&vocabulary, &spans, &n_words);
     let gradients = |vs: &nn::VarStore| -> Vec<Tensor> {
         let mut named: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
         named.sort_by(|a, b| a.0.cmp(&b.0));
         named.iter().map(|(_, t)| t.grad().copy()).collect()
     };
 
-    let whole = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, ShiftTarget::Hard, false);
+    let whole = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, ShiftTarget::Hard, false);
     whole.loss().backward();
     let expected = gradients(&vs);
     for t in vs.variables().values() {
@@ -281,14 +283,16 @@ fn micro_batch_summed_losses_give_the_batch_gradient() {
     for (rows, words) in parts {
         let rows = Tensor::from_slice(rows);
         let q = words.iter().max().unwrap() + 2;
-        let part_lengths: Vec<usize> = rows.iter::<i64>().unwrap().map(|r| lengths[r as usize]).collect();
+        let part = GoldActions {
+            timesteps: gold.timesteps.index_select(0, &rows),
+            lengths: rows.iter::<i64>().unwrap().map(|r| gold.lengths[r as usize]).collect(),
+            foreign: gold.foreign.index_select(0, &rows),
+        };
         let out = parser.forward_teacher_forced(
             &s.index_select(0, &rows).narrow(1, 0, q as i64),
             &mask.index_select(0, &rows).narrow(1, 0, q as i64),
             words,
-            &gold.index_select(0, &rows),
-            &part_lengths,
-            &foreign.index_select(0, &rows),
+            &part,
             ShiftTarget::Hard,
             false,
         );
@@ -356,13 +360,12 @@ fn a_small_head_learns_repeated_and_multi_label_actions_exactly() {
     }
     let mask = Tensor::from_slice(&mask).view([words.len() as i64, q as i64]);
     let s = table.index_select(0, &Tensor::from_slice(&ids)).view([words.len() as i64, q as i64, WIDTH]) * mask.unsqueeze(-1);
-    let (gold_tensor, lengths) = gold(&vocabulary, &spans, &n_words);
-    assert!(lengths.iter().max().unwrap() > &0);
-    let foreign = Tensor::zeros([words.len() as i64, vocabulary.len() as i64], (Kind::Float, Device::Cpu));
+    let gold = gold(&vocabulary, &spans, &n_words);
+    assert!(gold.lengths.iter().max().unwrap() > &0);
 
     let mut adam = nn::OptimizerConfig::build(nn::Adam::default(), &vs, 3e-3).unwrap();
     for _ in 0..400 {
-        let loss = parser.forward_teacher_forced(&s, &mask, &n_words, &gold_tensor, &lengths, &foreign, ShiftTarget::Hard, false).loss();
+        let loss = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, ShiftTarget::Hard, false).loss();
         adam.backward_step(&loss);
     }
 
@@ -410,10 +413,9 @@ fn position_dropout_by_table_rows_reads_the_right_rows() {
     let n_words = [9, 2, 5];
     let (s, mask) = sentences(&n_words);
     let spans = vec![vec![span(0, 3, 0), span(1, 2, 1)], vec![span(1, 2, 0)], vec![span(2, 5, 1)]];
-    let (gold, lengths) = gold(&vocabulary, &spans, &n_words);
-    let foreign = Tensor::zeros([3, vocabulary.len() as i64], (Kind::Float, Device::Cpu));
-    let train = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, ShiftTarget::Hard, true);
-    let eval = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, &lengths, &foreign, ShiftTarget::Hard, false);
+    let gold = gold(&vocabulary, &spans, &n_words);
+    let train = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, ShiftTarget::Hard, true);
+    let eval = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, ShiftTarget::Hard, false);
     let diff = ((&train.logits - &eval.logits) * train.step_mask.unsqueeze(-1)).abs().max().double_value(&[]);
     assert!(diff < 1e-5, "table-row dropout path differs from the lookup by {diff}");
 }
