@@ -2,9 +2,10 @@
 
 Loads the default model's encoder (models/default/encoder.safetensors, with the frozen word
 embeddings of .venv/encoder) into HF `transformers`, encodes 64 real PubMed sentences padded to one
-batch, and compares fp32 with int8 linears three ways: ATen's `fbgemm_linear_int8_weight_fp32_activation`
-(the functions a C++ shim beside tch would call) and `quantize_dynamic` with per-tensor and
-per-channel weights. Prints the best-of-N time of each and how far its last hidden states are from
+batch, and compares fp32 with int8 linears: ATen's `fbgemm_linear_int8_weight_fp32_activation` with
+8-bit weights (ATen's `fbgemm_linear_quantize_weight`) and with 7-bit ones (sru-ner's
+`--precision int8`), each also with the feed-forward block's second layer kept fp32, and
+`quantize_dynamic` with per-tensor and per-channel weights. Prints the best-of-N time of each and how far its last hidden states are from
 fp32 (relative error of the non-padding rows, and the lowest cosine of a token's vector).
 
     .venv/bin/python benches/int8_encoder_probe.py   # env: ROUNDS=7, THREADS=2
@@ -25,13 +26,28 @@ torch.set_num_threads(int(os.environ.get("THREADS", "2")))
 ROUNDS = int(os.environ.get("ROUNDS", "7"))
 
 
-class FbgemmLinear(torch.nn.Module):
-    """`nn.Linear` with an int8 weight packed once and activations quantized per call (fbgemm)."""
+def quantize_weight(weight, low, high):
+    """What `fbgemm_linear_quantize_weight` returns, on the integer range [low, high]."""
+    w_min, w_max = min(weight.min().item(), 0.0), max(weight.max().item(), 0.0)
+    scale = (w_max - w_min) / (high - low)
+    zero_point = max(low, min(high, round(low - w_min / scale)))
+    q = (weight / scale).round().add(zero_point).clamp(low, high).to(torch.int8)
+    col_offsets = (q.to(torch.int32).sum(1) - zero_point * weight.shape[1]).to(torch.int32)
+    return q, col_offsets, scale, zero_point
 
-    def __init__(self, linear):
+
+class FbgemmLinear(torch.nn.Module):
+    """`nn.Linear` with an int8 weight packed once and activations quantized per call (fbgemm): with
+    `bits=8`, ATen's own `fbgemm_linear_quantize_weight`; with 7, the weights on [-64, 63], so that the
+    AVX2 kernel's int16 sums of two uint8 × int8 products cannot overflow (what sru-ner does)."""
+
+    def __init__(self, linear, bits):
         super().__init__()
         weight = linear.weight.detach()
-        self.q, self.col_offsets, self.scale, self.zero_point = torch.fbgemm_linear_quantize_weight(weight)
+        if bits == 8:
+            self.q, self.col_offsets, self.scale, self.zero_point = torch.fbgemm_linear_quantize_weight(weight)
+        else:
+            self.q, self.col_offsets, self.scale, self.zero_point = quantize_weight(weight, -64, 63)
         self.packed = torch.fbgemm_pack_quantized_matrix(self.q)
         self.bias = linear.bias.detach()
 
@@ -43,12 +59,14 @@ class FbgemmLinear(torch.nn.Module):
         return ys.reshape(*xs.shape[:-1], -1)
 
 
-def with_fbgemm_linears(module):
-    for name, child in module.named_children():
-        if isinstance(child, torch.nn.Linear):
-            setattr(module, name, FbgemmLinear(child))
-        else:
-            with_fbgemm_linears(child)
+def with_fbgemm_linears(module, bits, keep_ffn_output=False):
+    """Every `nn.Linear` below `module` in int8; with `keep_ffn_output`, the feed-forward block's second
+    layer (`output.dense`, 1,536 → 384, which reads the GELU's outputs) stays fp32."""
+    for name, child in module.named_modules():
+        for attribute, layer in list(child.named_children()):
+            is_ffn_output = name.endswith(".output") and not name.endswith("attention.output")
+            if isinstance(layer, torch.nn.Linear) and not (keep_ffn_output and is_ffn_output):
+                setattr(child, attribute, FbgemmLinear(layer, bits))
     return module
 
 
@@ -89,7 +107,10 @@ def main():
     rows = batch["attention_mask"].bool()
     print(f"batch {tuple(batch['input_ids'].shape)}, {int(rows.sum())} tokens, {torch.get_num_threads()} threads")
     variants = {
-        "ATen fbgemm int8": with_fbgemm_linears(copy.deepcopy(fp32)),
+        "ATen fbgemm, 8-bit weights": with_fbgemm_linears(copy.deepcopy(fp32), 8),
+        "ATen fbgemm, 8-bit weights, FFN output fp32": with_fbgemm_linears(copy.deepcopy(fp32), 8, keep_ffn_output=True),
+        "ATen fbgemm, 7-bit weights (sru-ner's int8)": with_fbgemm_linears(copy.deepcopy(fp32), 7),
+        "ATen fbgemm, 7-bit weights, FFN output fp32": with_fbgemm_linears(copy.deepcopy(fp32), 7, keep_ffn_output=True),
         "quantize_dynamic per-tensor": quantize_dynamic(fp32, {torch.nn.Linear}, dtype=torch.qint8),
         "quantize_dynamic per-channel": quantize_dynamic(
             fp32, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8

@@ -69,6 +69,7 @@ fn main() {
     let precision = match std::env::var("SRU_NER_BENCH_PRECISION").as_deref() {
         Ok("bf16") => Precision::Bf16,
         Ok("fp32") => Precision::Fp32,
+        Ok("int8") => Precision::Int8,
         _ => Precision::auto_for(device),
     };
     // The head's decoding precision: by device (the encoder's on CUDA, fp32 on CPU) unless forced.
@@ -111,7 +112,7 @@ fn main() {
         }
     }
     .expect("model for encoder-only");
-    model.cast_encoder(precision.kind());
+    precision.apply_to(&mut model, decoding_precision).expect("the precision for encoder-only");
     let texts: Vec<&str> = sentences.iter().map(String::as_str).collect();
 
     // The same sentences and batches for the encoder-only pass.

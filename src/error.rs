@@ -98,6 +98,16 @@ pub enum SruNerError {
     /// The requested device is not available.
     #[error("device {0} is not available in this libtorch build or machine")]
     DeviceUnavailable(String),
+    /// A precision the device cannot serve.
+    #[error("precision {precision} is not served on {device}: {reason}")]
+    PrecisionUnavailable {
+        /// The precision asked for.
+        precision: String,
+        /// The device, as tch names it.
+        device: String,
+        /// Why not.
+        reason: String,
+    },
 }
 
 /// Result with [`SruNerError`].

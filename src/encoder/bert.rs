@@ -6,6 +6,7 @@ use serde::Deserialize;
 use tch::nn::{self, Module};
 use tch::{Kind, Tensor};
 
+use super::Int8Linear;
 use crate::error::{read_to_string, Result, SruNerError, TorchContext};
 
 /// The fields of an HF `config.json` that a BERT encoder needs.
@@ -165,6 +166,33 @@ struct BertLayer {
     attention_dropout: f64,
     hidden_dropout: f64,
     config: BertConfig,
+    /// int8 forms of the linear layers, for inference ([`BertEncoder::set_int8`]).
+    int8: Option<Int8Projections>,
+}
+
+/// A layer's linear layers in int8, all but the feed-forward block's second (`output`): that one reads
+/// the GELU's outputs, whose range one int8 scale serves badly. With it in int8 too (simulated), the
+/// default model's dev F1 fell by 0.54 over the five corpora and by 1.17 on BC2GM; without it, by 0.07
+/// (benches/README.md).
+#[derive(Debug)]
+struct Int8Projections {
+    query: Int8Linear,
+    key: Int8Linear,
+    value: Int8Linear,
+    attention_output: Int8Linear,
+    intermediate: Int8Linear,
+}
+
+impl Int8Projections {
+    fn quantize(layer: &BertLayer) -> Result<Self> {
+        Ok(Self {
+            query: Int8Linear::quantize(&layer.query)?,
+            key: Int8Linear::quantize(&layer.key)?,
+            value: Int8Linear::quantize(&layer.value)?,
+            attention_output: Int8Linear::quantize(&layer.attention_output)?,
+            intermediate: Int8Linear::quantize(&layer.intermediate)?,
+        })
+    }
 }
 
 impl BertLayer {
@@ -185,6 +213,18 @@ impl BertLayer {
             attention_dropout: config.attention_probs_dropout_prob,
             hidden_dropout: config.hidden_dropout_prob,
             config: config.clone(),
+            int8: None,
+        }
+    }
+
+    /// `layer` (one of this layer's) applied to `xs`: through its int8 form in `int8` when the layer has
+    /// them and the pass is an fp32 inference, else in the kind of `xs`.
+    fn project(&self, layer: &nn::Linear, int8: impl Fn(&Int8Projections) -> &Int8Linear, xs: &Tensor, train: bool) -> Tensor {
+        match &self.int8 {
+            Some(projections) if !train && xs.kind() == Kind::Float => {
+                int8(projections).forward(xs).expect("an int8 linear layer that quantized fails on a tensor of its width")
+            }
+            _ => linear(layer, xs),
         }
     }
 
@@ -192,7 +232,11 @@ impl BertLayer {
     fn forward_t(&self, xs: &Tensor, attention_bias: &Tensor, train: bool) -> Tensor {
         let (b, t, d) = xs.size3().expect("hidden states are (B, T, d)");
         let heads = |x: Tensor| x.view([b, t, self.n_heads, d / self.n_heads]).transpose(1, 2);
-        let (q, k, v) = (heads(linear(&self.query, xs)), heads(linear(&self.key, xs)), heads(linear(&self.value, xs)));
+        let (q, k, v) = (
+            heads(self.project(&self.query, |p| &p.query, xs, train)),
+            heads(self.project(&self.key, |p| &p.key, xs, train)),
+            heads(self.project(&self.value, |p| &p.value, xs, train)),
+        );
         // softmax(q kᵀ / sqrt(d_head) + mask) v, as `BertSdpaSelfAttention`.
         let dropout = if train { self.attention_dropout } else { 0.0 };
         let context = Tensor::scaled_dot_product_attention(&q, &k, &v, Some(attention_bias), dropout, false, None, false);
@@ -200,10 +244,10 @@ impl BertLayer {
         let eps = self.config.layer_norm_eps;
         let attended = normalize(
             &self.attention_layer_norm,
-            &(linear(&self.attention_output, &context).dropout(self.hidden_dropout, train) + xs),
+            &(self.project(&self.attention_output, |p| &p.attention_output, &context, train).dropout(self.hidden_dropout, train) + xs),
             eps,
         );
-        let inner = self.config.activation(&linear(&self.intermediate, &attended));
+        let inner = self.config.activation(&self.project(&self.intermediate, |p| &p.intermediate, &attended, train));
         normalize(&self.output_layer_norm, &(linear(&self.output, &inner).dropout(self.hidden_dropout, train) + attended), eps)
     }
 }
@@ -232,6 +276,17 @@ impl BertEncoder {
     /// computed in the kind of the encoder's weights.
     pub fn forward_t(&self, input_ids: &Tensor, attention_mask: &Tensor, train: bool) -> Tensor {
         self.forward_in(input_ids, attention_mask, self.embeddings.position_embeddings.ws.kind(), train)
+    }
+
+    /// Runs inference with int8 products in every layer's linear layers but the feed-forward block's
+    /// second (`true`), or with the weights as they are (`false`). The int8 forms are quantized now
+    /// from the current fp32 weights; they serve only fp32 passes that do not train. CPU only: fbgemm
+    /// needs AVX2, and its error says so.
+    pub fn set_int8(&mut self, int8: bool) -> Result<()> {
+        for layer in &mut self.layers {
+            layer.int8 = if int8 { Some(Int8Projections::quantize(layer)?) } else { None };
+        }
+        Ok(())
     }
 
     /// [`BertEncoder::forward_t`] with activations (and the output) in `kind`: weights of another kind

@@ -294,6 +294,20 @@ impl SruNerModel {
         });
     }
 
+    /// Serves the encoder with int8 products in its linear layers but each feed-forward block's second
+    /// ([`BertEncoder::set_int8`]), or without (`false`). For inference on the CPU only, like
+    /// [`SruNerModel::cast_encoder`]; its F1 cost and speed are in benches/README.md.
+    pub fn set_int8_encoder(&mut self, int8: bool) -> Result<()> {
+        if int8 && self.device() != Device::Cpu {
+            return Err(SruNerError::PrecisionUnavailable {
+                precision: "int8".into(),
+                device: format!("{:?}", self.device()),
+                reason: "its products (fbgemm) run on the CPU only".into(),
+            });
+        }
+        self.encoder.set_int8(int8)
+    }
+
     /// Runs the head's decoding products and its memory C in `kind` (fp32 unless set). The head's
     /// weights stay fp32 and are converted once per batch; its logits are fp32 at every step, so the
     /// action probabilities, the decisions and the write-back weights ω are fp32 arithmetic. For

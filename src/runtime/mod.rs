@@ -81,6 +81,12 @@ pub enum Precision {
     /// [`Precision::auto_for`]), and on CUDA bfloat16 products and memory in the head's decoding too
     /// ([`Precision::decoding_on`]); its F1 cost on the dev sets is in benches/README.md.
     Bf16,
+    /// int8 products in the encoder's linear layers but each feed-forward block's second (fbgemm, on
+    /// CPUs with AVX2), everything else fp32. On a CPU without AVX512-BF16, `annotate` ran 1.19–1.30×
+    /// as fast as in fp32; the default model's dev F1 fell by 0.07 over the five corpora and by 0.62 on
+    /// NCBI-disease (benches/README.md), so auto never picks it. CPU only. Like bf16, a text's scores
+    /// can move slightly with the other texts of its batch (one input scale per product).
+    Int8,
 }
 
 impl Precision {
@@ -152,15 +158,20 @@ impl Precision {
     /// Serves `model` in this precision: casts its encoder, and sets its decoding kind to
     /// `decoding`, or by device when `None` ([`Precision::decoding_on`]). What the runtime and
     /// `sru-ner eval` do with a loaded model.
-    pub fn apply_to(self, model: &mut SruNerModel, decoding: Option<Precision>) {
+    ///
+    /// Fails for int8 off the CPU, or where fbgemm does not run (a CPU without AVX2).
+    pub fn apply_to(self, model: &mut SruNerModel, decoding: Option<Precision>) -> crate::Result<()> {
         model.cast_encoder(self.kind());
+        model.set_int8_encoder(self == Self::Int8)?;
         model.set_decoding_kind(decoding.unwrap_or_else(|| self.decoding_on(model.device())).kind());
+        Ok(())
     }
 
-    /// The tensor kind it stands for (see `SruNerModel::cast_encoder` and `set_decoding_kind`).
+    /// The tensor kind of its activations (see `SruNerModel::cast_encoder` and `set_decoding_kind`):
+    /// int8 products take and give fp32.
     pub fn kind(self) -> tch::Kind {
         match self {
-            Self::Fp32 => tch::Kind::Float,
+            Self::Fp32 | Self::Int8 => tch::Kind::Float,
             Self::Bf16 => tch::Kind::BFloat16,
         }
     }
@@ -182,6 +193,7 @@ impl std::fmt::Display for Precision {
         f.write_str(match self {
             Self::Fp32 => "fp32",
             Self::Bf16 => "bf16",
+            Self::Int8 => "int8",
         })
     }
 }
@@ -261,11 +273,15 @@ impl ModelRuntime {
                     ),
                 };
                 match model {
-                    Ok(mut model) => {
-                        precision.apply_to(&mut model, options.decoding_precision);
-                        let _ = ready_tx.send(Ok((model.tokenizer().clone(), model.manifest().clone())));
-                        serve(&model, &jobs_rx, &options, &thread_timings);
-                    }
+                    Ok(mut model) => match precision.apply_to(&mut model, options.decoding_precision) {
+                        Ok(()) => {
+                            let _ = ready_tx.send(Ok((model.tokenizer().clone(), model.manifest().clone())));
+                            serve(&model, &jobs_rx, &options, &thread_timings);
+                        }
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                        }
+                    },
                     Err(e) => {
                         let _ = ready_tx.send(Err(e));
                     }

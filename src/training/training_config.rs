@@ -222,6 +222,9 @@ impl TrainingConfig {
         if config.half_context < 1 {
             return invalid("half_context must be at least 1");
         }
+        if config.encoder_precision == Precision::Int8 {
+            return invalid("encoder_precision = \"int8\" serves inference only; train in fp32 or bf16");
+        }
         if let Some(corpus) = config.corpora.iter().find(|c| !(c.weight.is_finite() && c.weight > 0.0)) {
             return invalid(&format!("corpus {}: weight must be a positive number, not {}", corpus.name, corpus.weight));
         }
@@ -267,6 +270,7 @@ mod tests {
             ("linear_init = \"xavier\"", "xavier"),
             ("[[corpora]]\nname = \"c\"\nweight = 0.0", "corpus c: weight"),
             ("[[corpora]]\nname = \"c\"\nweight = -2.0", "corpus c: weight"),
+            ("encoder_precision = \"int8\"", "inference only"),
         ];
         for (extra, named) in cases {
             let error = read(extra).unwrap_err().to_string();

@@ -1,5 +1,7 @@
-//! The bf16 option (the encoder and the head's decoding products): the committed default model in bf16
-//! finds nearly the entities it finds in fp32 (the F1 cost on dev sets is measured in benches/README.md).
+//! The bf16 option (the encoder and the head's decoding products) and the int8 option (the encoder's
+//! linear layers but the feed-forward blocks' second): the committed default model finds nearly the
+//! entities in either that it finds in fp32 (their F1 cost on the dev sets is measured in
+//! benches/README.md).
 use crate::common;
 
 use std::collections::BTreeSet;
@@ -41,6 +43,18 @@ fn bf16_inference_finds_nearly_the_same_entities_as_fp32() {
     let shared = fp32.intersection(&bf16).count();
     let agreement = 2.0 * shared as f64 / (fp32.len() + bf16.len()) as f64;
     assert!(agreement >= 0.85, "bf16 agrees with fp32 on only {agreement:.2} of entities: {fp32:?} vs {bf16:?}");
+}
+
+#[test]
+fn int8_inference_finds_nearly_the_same_entities_as_fp32() {
+    let fp32 = entities(Some(Precision::Fp32));
+    let runtime = start(Some(Precision::Int8));
+    assert_eq!(runtime.precision(), Precision::Int8);
+    let int8 = entities_of(&runtime);
+    assert!(fp32.len() >= 12, "the default model finds the obvious entities: {fp32:?}");
+    let shared = fp32.intersection(&int8).count();
+    let agreement = 2.0 * shared as f64 / (fp32.len() + int8.len()) as f64;
+    assert!(agreement >= 0.85, "int8 agrees with fp32 on only {agreement:.2} of entities: {fp32:?} vs {int8:?}");
 }
 
 #[test]

@@ -42,9 +42,9 @@ pub struct EvalArgs {
     /// Device: auto, cpu, cuda or cuda:N.
     #[arg(long, default_value = "auto")]
     device: String,
-    /// Encoder precision: fp32 (as trained: the model card's figures) by default, or bf16 or auto (what
-    /// `annotate` serves by default) to measure what bf16 costs in F1. As in `annotate`, bf16 covers the
-    /// head's decoding products on a GPU, not on the CPU.
+    /// Encoder precision: fp32 (as trained: the model card's figures) by default, or bf16, int8 or auto
+    /// (what `annotate` serves by default) to measure what they cost in F1. As in `annotate`, bf16
+    /// covers the head's decoding products on a GPU, not on the CPU; int8 runs on the CPU only.
     #[arg(long, value_enum, default_value = "fp32")]
     precision: PrecisionChoice,
     /// Instead of F1: run the head teacher-forced on the gold actions (every type treated as
@@ -81,7 +81,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let dir = args.model.clone().unwrap_or_else(default_model_dir);
     let mut model = SruNerModel::load(&dir, device).with_context(|| format!("loading {}", dir.display()))?;
     let precision = args.precision.precision().unwrap_or_else(|| Precision::auto_for(device));
-    precision.apply_to(&mut model, None);
+    precision.apply_to(&mut model, None).with_context(|| format!("serving {} in {precision}", dir.display()))?;
     if let Some(threshold) = args.action_threshold {
         model.set_action_threshold(threshold);
     }

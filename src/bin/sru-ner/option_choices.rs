@@ -16,6 +16,10 @@ pub enum PrecisionChoice {
     /// (faster on GPUs and on CPUs with AVX512-BF16, several times slower on other CPUs); its speed and
     /// its F1 cost on the dev sets are in benches/README.md.
     Bf16,
+    /// int8 products in the encoder's linear layers but each feed-forward block's second (CPU only,
+    /// fbgemm, needs AVX2); for CPUs without AVX512-BF16. Its speed and its F1 cost on the dev sets
+    /// are in benches/README.md.
+    Int8,
 }
 
 impl PrecisionChoice {
@@ -25,6 +29,7 @@ impl PrecisionChoice {
             PrecisionChoice::Auto => None,
             PrecisionChoice::Fp32 => Some(Precision::Fp32),
             PrecisionChoice::Bf16 => Some(Precision::Bf16),
+            PrecisionChoice::Int8 => Some(Precision::Int8),
         }
     }
 }
