@@ -151,92 +151,89 @@ impl BertEmbeddings {
     }
 }
 
+/// A linear layer that can also serve inference in int8 ([`BertEncoder::set_int8`]).
+#[derive(Debug)]
+struct Projection {
+    linear: nn::Linear,
+    /// Its int8 form, quantized from `linear`'s weights, while int8 is on.
+    int8: Option<Int8Linear>,
+}
+
+impl Projection {
+    fn new(p: nn::Path<'_>, inputs: i64, outputs: i64) -> Self {
+        Self { linear: nn::linear(p, inputs, outputs, Default::default()), int8: None }
+    }
+
+    /// `xs Wᵀ + b`: through the int8 form when there is one and the pass is an fp32 inference, else in
+    /// the kind of `xs`.
+    fn forward(&self, xs: &Tensor, train: bool) -> Tensor {
+        match &self.int8 {
+            Some(int8) if !train && xs.kind() == Kind::Float => {
+                int8.forward(xs).expect("an int8 linear layer that quantized fails on a tensor of its width")
+            }
+            _ => linear(&self.linear, xs),
+        }
+    }
+
+    fn set_int8(&mut self, int8: bool) -> Result<()> {
+        self.int8 = if int8 { Some(Int8Linear::quantize(&self.linear)?) } else { None };
+        Ok(())
+    }
+}
+
 /// `BertLayer`: self-attention + `BertSelfOutput`, then `BertIntermediate` + `BertOutput`.
 #[derive(Debug)]
 struct BertLayer {
-    query: nn::Linear,
-    key: nn::Linear,
-    value: nn::Linear,
-    attention_output: nn::Linear,
+    query: Projection,
+    key: Projection,
+    value: Projection,
+    attention_output: Projection,
     attention_layer_norm: nn::LayerNorm,
-    intermediate: nn::Linear,
+    intermediate: Projection,
+    /// The feed-forward block's second layer, never in int8: it reads the GELU's outputs, whose range
+    /// one int8 scale serves badly. In int8 too (simulated), the default model's dev F1 fell by 0.54
+    /// over the five corpora and by 1.17 on BC2GM; without it, by 0.07 (benches/README.md).
     output: nn::Linear,
     output_layer_norm: nn::LayerNorm,
     n_heads: i64,
     attention_dropout: f64,
     hidden_dropout: f64,
     config: BertConfig,
-    /// int8 forms of the linear layers, for inference ([`BertEncoder::set_int8`]).
-    int8: Option<Int8Projections>,
-}
-
-/// A layer's linear layers in int8, all but the feed-forward block's second (`output`): that one reads
-/// the GELU's outputs, whose range one int8 scale serves badly. With it in int8 too (simulated), the
-/// default model's dev F1 fell by 0.54 over the five corpora and by 1.17 on BC2GM; without it, by 0.07
-/// (benches/README.md).
-#[derive(Debug)]
-struct Int8Projections {
-    query: Int8Linear,
-    key: Int8Linear,
-    value: Int8Linear,
-    attention_output: Int8Linear,
-    intermediate: Int8Linear,
-}
-
-impl Int8Projections {
-    fn quantize(layer: &BertLayer) -> Result<Self> {
-        Ok(Self {
-            query: Int8Linear::quantize(&layer.query)?,
-            key: Int8Linear::quantize(&layer.key)?,
-            value: Int8Linear::quantize(&layer.value)?,
-            attention_output: Int8Linear::quantize(&layer.attention_output)?,
-            intermediate: Int8Linear::quantize(&layer.intermediate)?,
-        })
-    }
 }
 
 impl BertLayer {
     fn new(p: nn::Path<'_>, config: &BertConfig) -> Self {
         let (d, inner) = (config.hidden_size, config.intermediate_size);
         let attention = &p / "attention";
-        let linear = |p: nn::Path<'_>, i, o| nn::linear(p, i, o, Default::default());
         Self {
-            query: linear(&attention / "self" / "query", d, d),
-            key: linear(&attention / "self" / "key", d, d),
-            value: linear(&attention / "self" / "value", d, d),
-            attention_output: linear(&attention / "output" / "dense", d, d),
+            query: Projection::new(&attention / "self" / "query", d, d),
+            key: Projection::new(&attention / "self" / "key", d, d),
+            value: Projection::new(&attention / "self" / "value", d, d),
+            attention_output: Projection::new(&attention / "output" / "dense", d, d),
             attention_layer_norm: layer_norm(&attention / "output" / "LayerNorm", config),
-            intermediate: linear(&p / "intermediate" / "dense", d, inner),
-            output: linear(&p / "output" / "dense", inner, d),
+            intermediate: Projection::new(&p / "intermediate" / "dense", d, inner),
+            output: nn::linear(&p / "output" / "dense", inner, d, Default::default()),
             output_layer_norm: layer_norm(&p / "output" / "LayerNorm", config),
             n_heads: config.num_attention_heads,
             attention_dropout: config.attention_probs_dropout_prob,
             hidden_dropout: config.hidden_dropout_prob,
             config: config.clone(),
-            int8: None,
         }
     }
 
-    /// `layer` (one of this layer's) applied to `xs`: through its int8 form in `int8` when the layer has
-    /// them and the pass is an fp32 inference, else in the kind of `xs`.
-    fn project(&self, layer: &nn::Linear, int8: impl Fn(&Int8Projections) -> &Int8Linear, xs: &Tensor, train: bool) -> Tensor {
-        match &self.int8 {
-            Some(projections) if !train && xs.kind() == Kind::Float => {
-                int8(projections).forward(xs).expect("an int8 linear layer that quantized fails on a tensor of its width")
-            }
-            _ => linear(layer, xs),
+    /// Turns the int8 forms of its projections on or off.
+    fn set_int8(&mut self, int8: bool) -> Result<()> {
+        for projection in [&mut self.query, &mut self.key, &mut self.value, &mut self.attention_output, &mut self.intermediate] {
+            projection.set_int8(int8)?;
         }
+        Ok(())
     }
 
     /// `attention_bias`: (B, 1, 1, T) additive mask, 0 for real tokens and -inf-like for padding.
     fn forward_t(&self, xs: &Tensor, attention_bias: &Tensor, train: bool) -> Tensor {
         let (b, t, d) = xs.size3().expect("hidden states are (B, T, d)");
         let heads = |x: Tensor| x.view([b, t, self.n_heads, d / self.n_heads]).transpose(1, 2);
-        let (q, k, v) = (
-            heads(self.project(&self.query, |p| &p.query, xs, train)),
-            heads(self.project(&self.key, |p| &p.key, xs, train)),
-            heads(self.project(&self.value, |p| &p.value, xs, train)),
-        );
+        let (q, k, v) = (heads(self.query.forward(xs, train)), heads(self.key.forward(xs, train)), heads(self.value.forward(xs, train)));
         // softmax(q kᵀ / sqrt(d_head) + mask) v, as `BertSdpaSelfAttention`.
         let dropout = if train { self.attention_dropout } else { 0.0 };
         let context = Tensor::scaled_dot_product_attention(&q, &k, &v, Some(attention_bias), dropout, false, None, false);
@@ -244,10 +241,10 @@ impl BertLayer {
         let eps = self.config.layer_norm_eps;
         let attended = normalize(
             &self.attention_layer_norm,
-            &(self.project(&self.attention_output, |p| &p.attention_output, &context, train).dropout(self.hidden_dropout, train) + xs),
+            &(self.attention_output.forward(&context, train).dropout(self.hidden_dropout, train) + xs),
             eps,
         );
-        let inner = self.config.activation(&self.project(&self.intermediate, |p| &p.intermediate, &attended, train));
+        let inner = self.config.activation(&self.intermediate.forward(&attended, train));
         normalize(&self.output_layer_norm, &(linear(&self.output, &inner).dropout(self.hidden_dropout, train) + attended), eps)
     }
 }
@@ -284,7 +281,7 @@ impl BertEncoder {
     /// needs AVX2, and its error says so.
     pub fn set_int8(&mut self, int8: bool) -> Result<()> {
         for layer in &mut self.layers {
-            layer.int8 = if int8 { Some(Int8Projections::quantize(layer)?) } else { None };
+            layer.set_int8(int8)?;
         }
         Ok(())
     }

@@ -272,16 +272,12 @@ impl ModelRuntime {
                         0,
                     ),
                 };
+                let model = model.and_then(|mut model| precision.apply_to(&mut model, options.decoding_precision).map(|()| model));
                 match model {
-                    Ok(mut model) => match precision.apply_to(&mut model, options.decoding_precision) {
-                        Ok(()) => {
-                            let _ = ready_tx.send(Ok((model.tokenizer().clone(), model.manifest().clone())));
-                            serve(&model, &jobs_rx, &options, &thread_timings);
-                        }
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e));
-                        }
-                    },
+                    Ok(model) => {
+                        let _ = ready_tx.send(Ok((model.tokenizer().clone(), model.manifest().clone())));
+                        serve(&model, &jobs_rx, &options, &thread_timings);
+                    }
                     Err(e) => {
                         let _ = ready_tx.send(Err(e));
                     }

@@ -30,6 +30,11 @@ fn entities_of(runtime: &ModelRuntime) -> BTreeSet<(usize, usize, usize, String)
     found.iter().enumerate().flat_map(|(i, es)| es.iter().map(move |e| (i, e.start, e.end, e.label.clone()))).collect()
 }
 
+/// The share of entities two sets have in common: 2 |a ∩ b| / (|a| + |b|).
+fn agreement<T: Ord>(a: &BTreeSet<T>, b: &BTreeSet<T>) -> f64 {
+    2.0 * a.intersection(b).count() as f64 / (a.len() + b.len()) as f64
+}
+
 fn start(precision: Option<Precision>) -> ModelRuntime {
     let options = RuntimeOptions { precision, ..RuntimeOptions::default() };
     ModelRuntime::start(ModelSource::Directory(common::default_model_dir()), options).expect("default model")
@@ -40,8 +45,7 @@ fn bf16_inference_finds_nearly_the_same_entities_as_fp32() {
     let fp32 = entities(Some(Precision::Fp32));
     let bf16 = entities(Some(Precision::Bf16));
     assert!(fp32.len() >= 12, "the default model finds the obvious entities: {fp32:?}");
-    let shared = fp32.intersection(&bf16).count();
-    let agreement = 2.0 * shared as f64 / (fp32.len() + bf16.len()) as f64;
+    let agreement = agreement(&fp32, &bf16);
     assert!(agreement >= 0.85, "bf16 agrees with fp32 on only {agreement:.2} of entities: {fp32:?} vs {bf16:?}");
 }
 
@@ -52,8 +56,7 @@ fn int8_inference_finds_nearly_the_same_entities_as_fp32() {
     assert_eq!(runtime.precision(), Precision::Int8);
     let int8 = entities_of(&runtime);
     assert!(fp32.len() >= 12, "the default model finds the obvious entities: {fp32:?}");
-    let shared = fp32.intersection(&int8).count();
-    let agreement = 2.0 * shared as f64 / (fp32.len() + int8.len()) as f64;
+    let agreement = agreement(&fp32, &int8);
     assert!(agreement >= 0.85, "int8 agrees with fp32 on only {agreement:.2} of entities: {fp32:?} vs {int8:?}");
 }
 
