@@ -25,6 +25,10 @@ pub struct GoldActions {
     pub lengths: Vec<usize>,
     /// (B, |A|): 1.0 for the `TR`/`RE` actions of types the sentence's corpus does not annotate.
     pub foreign: Tensor,
+    /// (B, G, |A|), when some sentence's corpus keeps only its outermost mentions: 1.0 for the actions
+    /// that would open or close a span inside a gold mention at that timestep
+    /// ([`crate::transition::inner_actions`]); foreign there as the rows of `foreign` are everywhere.
+    pub inner: Option<Tensor>,
 }
 
 impl GoldActions {
@@ -52,6 +56,20 @@ impl GoldActions {
             timesteps: timesteps_tensor(sequences, n_actions).to_device(device),
             lengths: sequences.iter().map(|s| s.len()).collect(),
             foreign,
+            inner: None,
         }
+    }
+
+    /// The same gold actions, with `inner`: per sentence and gold timestep (in the order and lengths of
+    /// the gold sequences), the actions that are unknown there because they would nest inside a gold
+    /// mention of a corpus that keeps only its outermost mentions.
+    ///
+    /// # Panics
+    /// When a sentence's `inner` sequence is not as long as its gold sequence.
+    pub fn with_inner(mut self, inner: &[&[Timestep]]) -> Self {
+        assert!(inner.iter().map(|s| s.len()).eq(self.lengths.iter().copied()), "one inner row per gold timestep of every sentence");
+        let n_actions = self.foreign.size()[1];
+        self.inner = Some(timesteps_tensor(inner, n_actions as usize).to_device(self.foreign.device()));
+        self
     }
 }

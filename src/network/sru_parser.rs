@@ -109,7 +109,8 @@ impl SruParser {
 
     /// Teacher-forced pass (model.md §3) along `gold`: its timesteps, and its `foreign` rows marking
     /// the `TR`/`RE` actions of types the sentence's corpus does not annotate (all zeros in single-task
-    /// training).
+    /// training), plus, where given, its `inner` actions per timestep (nested inside a gold mention of
+    /// a corpus that keeps only its outermost mentions), which are foreign at that timestep.
     ///
     /// The multi-task rule: a foreign action's target is the model's own detached probability (no
     /// gradient either way), except on an `EOA` timestep; if a foreign action is more probable than a gold
@@ -144,9 +145,14 @@ impl SruParser {
             }
             let logits = self.head.forward_t(&Self::current_words(sentence, &state.pointer), &context, train);
             let probabilities = logits.sigmoid().detach();
-            let gold_row = gold.timesteps.gather(1, &super::at_pointer(&cursor.minimum(&(&lengths - 1)), n_actions), false).squeeze_dim(1);
+            let at_cursor = super::at_pointer(&cursor.minimum(&(&lengths - 1)), n_actions);
+            let gold_row = gold.timesteps.gather(1, &at_cursor, false).squeeze_dim(1);
             let not_end = gold_row.select(1, ActionVocabulary::EOA as i64).eq(0.0).to_kind(Kind::Float).unsqueeze(1);
-            let foreign_probabilities = foreign * &probabilities * not_end;
+            let foreign_here = match &gold.inner {
+                Some(inner) => (foreign + inner.gather(1, &at_cursor, false).squeeze_dim(1)).clamp_max(1.0),
+                None => foreign.shallow_clone(),
+            };
+            let foreign_probabilities = foreign_here * &probabilities * not_end;
             let shift_probability = probabilities.select(1, ActionVocabulary::SH as i64);
             let shift_wins = foreign_probabilities.le_tensor(&shift_probability.unsqueeze(1)).all_dim(1, false);
             let keep_shift = deferred.logical_or(&shift_wins);

@@ -8,14 +8,14 @@ use serde::{Deserialize, Serialize};
 use tch::Device;
 
 use super::batching::{plan_epoch, CorpusSampler, ExampleId, PlannedBatch, SentenceSampler};
-use super::{AdamW, AdamWConfig, LinearWarmupDecay, TrainingConfig};
+use super::{AdamW, AdamWConfig, CorpusSpec, LinearWarmupDecay, TrainingConfig};
 use crate::corpus::{CorpusSentence, CorpusStore};
 use crate::error::{Result, SruNerError};
-use crate::evaluation::{evaluate, EvaluationMode};
+use crate::evaluation::{evaluate, Scoring};
 use crate::model::SruNerModel;
 use crate::network::{GoldActions, ShiftTarget, TeacherForcedOutput};
 use crate::runtime::RuntimeOptions;
-use crate::transition::Timestep;
+use crate::transition::{inner_actions, Timestep};
 
 /// One line of `<output>/metrics.jsonl`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -109,6 +109,9 @@ struct TrainerState {
 struct Example {
     pieces: Vec<Vec<u32>>,
     gold: Vec<Timestep>,
+    /// Per gold timestep, the actions that would nest inside a gold mention, for a corpus that keeps
+    /// only its outermost mentions (else empty).
+    inner: Vec<Timestep>,
     corpus: usize,
 }
 
@@ -126,6 +129,9 @@ struct TrainingCorpus {
     dev: Vec<CorpusSentence>,
     /// 1.0 for the TR/RE actions of types this corpus does not annotate.
     foreign: Vec<f32>,
+    /// How dev predictions are scored: on the outermost ones where the corpus leaves mentions
+    /// unannotated inside its own, since a right nested prediction has no gold there.
+    dev_scoring: Scoring,
 }
 
 /// Where the time of training steps went (summed over steps).
@@ -222,20 +228,27 @@ impl TrainingJob {
         };
 
         let checkpoint = config.output.join("checkpoint");
+        let fresh = TrainerState { epochs_done: 0, best_f1: f64::NEG_INFINITY, epochs_without_improvement: 0 };
         let (mut model, state) = if resume && checkpoint.join("trainer_state.json").is_file() {
             let state: TrainerState = read_json(&checkpoint.join("trainer_state.json"))?;
             (SruNerModel::load(&checkpoint, device)?, state)
+        } else if let Some(init) = &config.init_from {
+            let trained = SruNerModel::load(init, device)?;
+            let trained_types = trained.vocabulary().types();
+            if trained_types == types.as_slice() {
+                (trained, fresh)
+            } else if types.starts_with(trained_types) {
+                let model = fresh_model(config, &types, device)?;
+                extend_weights(&trained, &model);
+                (model, fresh)
+            } else {
+                return Err(SruNerError::Config {
+                    path: init.clone(),
+                    reason: format!("init_from's types {trained_types:?} are neither the config's {types:?} nor their first ones"),
+                });
+            }
         } else {
-            let seed = config.seed as i64;
-            let model = SruNerModel::untrained_with(config.encoder.clone(), types.clone(), device, seed, |head| {
-                head.latents_per_action = config.latents_per_action;
-                head.token_multiplier = config.token_multiplier;
-                head.train_token_multiplier = config.train_token_multiplier;
-                head.half_context = config.half_context;
-                head.linear_init = config.linear_init;
-                head.position_dropout = config.position_dropout;
-            })?;
-            (model, TrainerState { epochs_done: 0, best_f1: f64::NEG_INFINITY, epochs_without_improvement: 0 })
+            (fresh_model(config, &types, device)?, fresh)
         };
         if model.vocabulary().types() != types.as_slice() {
             return Err(SruNerError::Config {
@@ -251,7 +264,7 @@ impl TrainingJob {
         manifest.name = config.name.clone();
         manifest.trained_on = config.corpora.iter().map(|c| format!("{}:{}", c.name, c.train)).collect();
 
-        let corpora = prepare_corpora(&model, loaded)?;
+        let corpora = prepare_corpora(&model, loaded, &config.corpora, &config.store)?;
         let epoch_sentences =
             config.epoch_sentences.unwrap_or_else(|| corpora.iter().map(|c| c.examples.len()).sum::<usize>() / corpora.len());
         let steps_per_epoch = epoch_sentences.div_ceil(config.batch_size).max(1);
@@ -317,13 +330,14 @@ impl TrainingJob {
         StepReport { loss, sentences: batch.len(), tokens, profile }
     }
 
-    /// Dev F1 per corpus (disjoint mode) and their mean weighted by gold mentions.
+    /// Dev F1 per corpus (disjoint mode; outermost predictions for a corpus with `unannotated_inside`)
+    /// and their mean weighted by gold mentions.
     pub fn evaluate_dev(&self) -> Result<(Vec<(String, f64)>, f64)> {
         let eval_options = RuntimeOptions { device: self.device, ..RuntimeOptions::default() };
         let mut dev_f1 = Vec::new();
         let (mut weighted, mut mentions) = (0.0, 0usize);
         for corpus in &self.corpora {
-            let report = evaluate(&self.model, &corpus.dev, EvaluationMode::Disjoint, &BTreeMap::new(), &eval_options)?;
+            let report = evaluate(&self.model, &corpus.dev, &corpus.dev_scoring, &eval_options)?;
             let gold = report.micro.tp + report.micro.fn_;
             weighted += report.micro.f1() * gold as f64;
             mentions += gold;
@@ -424,6 +438,39 @@ pub fn train(config: &TrainingConfig, run: &TrainRun, on_event: &mut dyn FnMut(T
     Ok(history)
 }
 
+/// A model with a fresh head for `types`, built as `config` says.
+fn fresh_model(config: &TrainingConfig, types: &[String], device: Device) -> Result<SruNerModel> {
+    SruNerModel::untrained_with(config.encoder.clone(), types.to_vec(), device, config.seed as i64, |head| {
+        head.latents_per_action = config.latents_per_action;
+        head.token_multiplier = config.token_multiplier;
+        head.train_token_multiplier = config.train_token_multiplier;
+        head.half_context = config.half_context;
+        head.linear_init = config.linear_init;
+        head.position_dropout = config.position_dropout;
+    })
+}
+
+/// Copies `trained`'s weights into `model`, whose type set starts with `trained`'s and adds more: a
+/// tensor of the same shape is copied whole; one with more rows (the head's action scores, action
+/// embeddings and latents, which grow with the action set, new types' actions last) gets the trained
+/// rows first and keeps its fresh ones for the new types.
+fn extend_weights(trained: &SruNerModel, model: &SruNerModel) {
+    let source = trained.var_store().variables();
+    tch::no_grad(|| {
+        for (name, mut target) in model.var_store().variables() {
+            let Some(source) = source.get(&name) else { continue };
+            let (from, to) = (source.size(), target.size());
+            if from == to {
+                target.copy_(source);
+            } else if !from.is_empty() && from[1..] == to[1..] && from[0] < to[0] {
+                target.narrow(0, 0, from[0]).copy_(source);
+            } else {
+                tracing::warn!("{name}: shape {from:?} does not extend to {to:?}; it starts fresh");
+            }
+        }
+    });
+}
+
 /// At most `n` of `sentences`, evenly spaced over the split (all of them when there are no more than
 /// `n`). A dev split is ordered by document, so its first sentences are a few documents: Linnaeus's
 /// first 500 dev sentences hold 190 mentions, 118 of them "wheat" or "potato", and its dev F1 swung
@@ -444,17 +491,48 @@ fn evenly_spaced<T>(sentences: Vec<T>, n: usize) -> Vec<T> {
     picked
 }
 
-/// Word pieces and gold timesteps of every training sentence; foreign-action masks per corpus.
-fn prepare_corpora(model: &SruNerModel, loaded: Vec<(String, Vec<CorpusSentence>, Vec<CorpusSentence>)>) -> Result<Vec<TrainingCorpus>> {
+/// Word pieces and gold timesteps of every training sentence; foreign-action masks per corpus; and for
+/// a corpus with `unannotated_inside`, the actions per timestep that would nest a mention of an inner
+/// type inside a gold mention of its outer type.
+fn prepare_corpora(
+    model: &SruNerModel,
+    loaded: Vec<(String, Vec<CorpusSentence>, Vec<CorpusSentence>)>,
+    specs: &[CorpusSpec],
+    store: &Path,
+) -> Result<Vec<TrainingCorpus>> {
     let vocabulary = model.vocabulary();
     let max = model.manifest().max_word_pieces;
     let mut corpora = Vec::new();
     for (index, (name, train, dev)) in loaded.into_iter().enumerate() {
+        let mut unannotated_inside: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (outer, inner) in &specs[index].unannotated_inside {
+            let ids = inner
+                .iter()
+                .map(|t| {
+                    vocabulary.type_id(t).ok_or_else(|| SruNerError::Config {
+                        path: store.to_path_buf(),
+                        reason: format!(
+                            "corpus {name}: unannotated_inside names {t}, which is not a type of the run ({:?})",
+                            vocabulary.types()
+                        ),
+                    })
+                })
+                .collect::<Result<Vec<usize>>>()?;
+            unannotated_inside.insert(outer.as_str(), ids);
+        }
         let mut examples = Vec::with_capacity(train.len());
         let mut skipped = 0;
         for (i, sentence) in train.iter().enumerate() {
             match model.gold_input(sentence, i)? {
-                Some((pieces, gold)) => examples.push(Example { pieces, gold, corpus: index }),
+                Some((pieces, gold)) => {
+                    let outer: Vec<_> = sentence
+                        .spans
+                        .iter()
+                        .filter_map(|s| unannotated_inside.get(s.label.as_str()).map(|types| (s.start_word..s.end_word, types.clone())))
+                        .collect();
+                    let inner = if unannotated_inside.is_empty() { Vec::new() } else { inner_actions(&gold, &outer) };
+                    examples.push(Example { pieces, gold, inner, corpus: index })
+                }
                 None => skipped += 1,
             }
         }
@@ -469,7 +547,8 @@ fn prepare_corpora(model: &SruNerModel, loaded: Vec<(String, Vec<CorpusSentence>
                 foreign[3 + 2 * t] = 1.0;
             }
         }
-        corpora.push(TrainingCorpus { name, examples, dev, foreign });
+        let dev_scoring = Scoring { outermost_only: !unannotated_inside.is_empty(), ..Scoring::default() };
+        corpora.push(TrainingCorpus { name, examples, dev, foreign, dev_scoring });
     }
     Ok(corpora)
 }
@@ -541,7 +620,13 @@ fn teacher_forced(
     let encoded = model.pooling().batch(&sentences, device);
     let sequences: Vec<&[Timestep]> = batch.iter().map(|e| e.gold.as_slice()).collect();
     let foreign: Vec<f32> = batch.iter().flat_map(|e| corpora[e.corpus].foreign.iter().copied()).collect();
-    let gold = GoldActions::with_foreign(&sequences, a, &foreign, device);
+    let mut gold = GoldActions::with_foreign(&sequences, a, &foreign, device);
+    if batch.iter().any(|e| !e.inner.is_empty()) {
+        let none: Vec<Vec<Timestep>> = batch.iter().map(|e| vec![Vec::new(); e.gold.len()]).collect();
+        let inner: Vec<&[Timestep]> =
+            batch.iter().zip(&none).map(|(e, none)| if e.inner.is_empty() { none.as_slice() } else { e.inner.as_slice() }).collect();
+        gold = gold.with_inner(&inner);
+    }
     profile.prepare += started.elapsed();
     let started = Instant::now();
     let s = model.sentence_matrix(&encoded, true);

@@ -1,3 +1,4 @@
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -25,6 +26,14 @@ pub struct CorpusSpec {
     /// deserve more passes, e.g. `weight = 2.0`.
     #[serde(default = "default_corpus_weight")]
     pub weight: f64,
+    /// Which mentions the corpus leaves unannotated inside which of its mentions: outer type → inner
+    /// types, e.g. `unannotated_inside = { DNA = ["Gene_or_protein"] }` for JNLPBA, which keeps only the
+    /// outermost of GENIA's nested mentions, so its "CXCR1 gene" is one DNA mention with no gene name
+    /// inside. There, the inner types' actions are foreign (model.md §3). Outer types may be types the
+    /// model does not have (BioNLP13PC's `Complex`); inner ones must be the run's. Empty by default:
+    /// what the corpus does not annotate inside its mentions is a negative.
+    #[serde(default)]
+    pub unannotated_inside: BTreeMap<String, Vec<String>>,
 }
 
 fn default_corpus_weight() -> f64 {
@@ -51,6 +60,9 @@ pub struct TrainingConfig {
     /// Base encoder.
     #[serde(default = "default_encoder")]
     pub encoder: EncoderReference,
+    /// A trained model directory whose weights (encoder and head) start the run instead of a fresh
+    /// head; its type set must be the config's. Ignored when `--resume` finds a checkpoint.
+    pub init_from: Option<PathBuf>,
     /// The corpora; several make a multi-task run.
     pub corpora: Vec<CorpusSpec>,
     /// The shared type set in action order [default: the corpora's declared types in order].
@@ -114,11 +126,11 @@ pub struct TrainingConfig {
     #[serde(default = "default_micro_batch_cells")]
     pub micro_batch_cells: usize,
     /// How the position embeddings' dropout draws its masks (`table_rows`; `elements`: the reference's
-    /// and the trainer's before issue 12). See [`PositionDropout`].
+    /// and an older trainer's). See [`PositionDropout`].
     #[serde(default = "default_position_dropout")]
     pub position_dropout: PositionDropout,
-    /// How sampled sentences are grouped into batches (`length_sorted`; `sampled`: the trainer before
-    /// issue 12, kept for comparison).
+    /// How sampled sentences are grouped into batches (`length_sorted`; `sampled`: an older
+    /// trainer's, kept for comparison).
     #[serde(default)]
     pub batching: Batching,
     /// With `length_sorted`: batches per pool that is sorted by length (32).
@@ -225,6 +237,12 @@ impl TrainingConfig {
         if config.encoder_precision == Precision::Int8 {
             return invalid("encoder_precision = \"int8\" serves inference only; train in fp32 or bf16");
         }
+        for corpus in &config.corpora {
+            let unknown = corpus.unannotated_inside.values().flatten().find(|t| !config.types.is_empty() && !config.types.contains(t));
+            if let Some(t) = unknown {
+                return invalid(&format!("corpus {}: unannotated_inside names {t}, which is not in types", corpus.name));
+            }
+        }
         if let Some(corpus) = config.corpora.iter().find(|c| !(c.weight.is_finite() && c.weight > 0.0)) {
             return invalid(&format!("corpus {}: weight must be a positive number, not {}", corpus.name, corpus.weight));
         }
@@ -261,6 +279,17 @@ mod tests {
     }
 
     #[test]
+    fn unannotated_inside_maps_outer_types_to_inner_ones() {
+        let config = read("[[corpora]]\nname = \"jnlpba\"\nunannotated_inside = { DNA = [\"Gene\"], RNA = [\"Gene\"] }").unwrap();
+        assert!(config.corpora[0].unannotated_inside.is_empty());
+        let jnlpba = &config.corpora[1].unannotated_inside;
+        assert_eq!(jnlpba.keys().collect::<Vec<_>>(), ["DNA", "RNA"]);
+        assert_eq!(jnlpba["DNA"], ["Gene"]);
+        let error = read("[[corpora]]\nname = \"j\"\nunannotated_inside = [\"DNA\"]").unwrap_err().to_string();
+        assert!(error.contains("unannotated_inside"), "{error}");
+    }
+
+    #[test]
     fn bad_values_are_errors_naming_the_file() {
         let cases = [
             ("empty_sentence_weight = 0.0", "empty_sentence_weight"),
@@ -271,6 +300,7 @@ mod tests {
             ("[[corpora]]\nname = \"c\"\nweight = 0.0", "corpus c: weight"),
             ("[[corpora]]\nname = \"c\"\nweight = -2.0", "corpus c: weight"),
             ("encoder_precision = \"int8\"", "inference only"),
+            ("types = [\"A\"]\n[[corpora]]\nname = \"j\"\nunannotated_inside = { DNA = [\"B\"] }", "corpus j: unannotated_inside names B"),
         ];
         for (extra, named) in cases {
             let error = read(extra).unwrap_err().to_string();

@@ -2,10 +2,12 @@
 //! of `EOA`, `SH`, `TR(t)` and `RE(t)` actions, and back.
 
 mod action_vocabulary;
+mod inner_actions;
 mod span_decoder;
 mod transition_oracle;
 
 pub use action_vocabulary::{Action, ActionVocabulary};
+pub use inner_actions::inner_actions;
 pub use span_decoder::{DecodedSpan, SpanDecoder};
 pub use transition_oracle::{timesteps_tensor, OracleError, Timestep, TransitionOracle};
 

@@ -99,6 +99,44 @@ fn foreign_actions_get_zero_gradient() {
     }
 }
 
+/// A corpus that keeps only its outermost mentions: inside its gold span, the actions that would open or
+/// close a nested span of the unannotated types get no gradient at those timesteps, and everywhere else
+/// they are trained as usual.
+#[test]
+fn inner_actions_get_zero_gradient_inside_gold_spans_only() {
+    // Both types annotated; gold A over words 1..3 of 5.
+    let vocabulary = ActionVocabulary::new(vec!["A".into(), "B".into()]);
+    let (_vs, parser) = parser(2, 2);
+    let n_words = [5];
+    let (s, mask) = sentences(&n_words);
+    let plain = gold(&vocabulary, &[vec![span(1, 3, 0)]], &n_words);
+    let timesteps: Vec<Timestep> = TransitionOracle::new(&vocabulary).timesteps(&[span(1, 3, 0)], 5).unwrap();
+    let inner = sru_ner::transition::inner_actions(&timesteps, &[(1..3, vec![0, 1])]);
+    let gold = plain.with_inner(&[inner.as_slice()]);
+    let out = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, ShiftTarget::Hard, false);
+    let grads = Tensor::run_backward(&[out.loss()], &[&out.logits], false, false);
+    // Replay the cursor: a deferred shift repeats its gold timestep.
+    let (mut cursor, mut inside_checked, mut outside_checked) = (0usize, 0, 0);
+    for step in 0..out.logits.size()[1] {
+        let shift_target = out.targets.double_value(&[0, step, ActionVocabulary::SH as i64]);
+        let deferred = timesteps[cursor].contains(&ActionVocabulary::SH) && shift_target > 0.0 && shift_target < 1.0;
+        for action in 2..6usize {
+            let g = grads[0].double_value(&[0, step, action as i64]);
+            if inner[cursor].contains(&action) {
+                assert!(g.abs() < 1e-7, "inner action {action} at step {step} got gradient {g}");
+                inside_checked += 1;
+            } else if !deferred {
+                assert!(g.abs() > 1e-5, "action {action} at step {step} (gold step {cursor}) got no gradient");
+                outside_checked += 1;
+            }
+        }
+        if !deferred {
+            cursor += 1;
+        }
+    }
+    assert!(inside_checked >= 8 && outside_checked >= 8, "{inside_checked} inside, {outside_checked} outside");
+}
+
 #[test]
 fn a_more_probable_foreign_action_defers_the_gold_shift_once() {
     let vocabulary = ActionVocabulary::new(vec!["A".into(), "B".into()]);
@@ -122,7 +160,7 @@ fn a_more_probable_foreign_action_defers_the_gold_shift_once() {
     assert_eq!((deferred, kept), (3, 3), "shift targets {shift_targets:?}");
 }
 
-/// `ShiftTarget::Soft` (issue 13): where `SH` wins (no deferral), a gold shift's target is 1 minus the
+/// `ShiftTarget::Soft`: where `SH` wins (no deferral), a gold shift's target is 1 minus the
 /// largest foreign probability; the walk through the gold timesteps and every other target are those
 /// of `Hard`.
 #[test]
@@ -242,6 +280,7 @@ fn greedy_decoding_equals_the_training_path_teacher_forced_on_its_own_choices() 
         timesteps: best.one_hot(a).to_kind(Kind::Float),
         lengths,
         foreign: Tensor::zeros([b, a], (Kind::Float, Device::Cpu)),
+        inner: None,
     };
     let forced = parser.forward_teacher_forced(&s, &mask, &n_words, &gold, ShiftTarget::Hard, false);
     for (i, &len) in gold.lengths.iter().enumerate() {
@@ -287,6 +326,7 @@ fn micro_batch_summed_losses_give_the_batch_gradient() {
             timesteps: gold.timesteps.index_select(0, &rows),
             lengths: rows.iter::<i64>().unwrap().map(|r| gold.lengths[r as usize]).collect(),
             foreign: gold.foreign.index_select(0, &rows),
+            inner: None,
         };
         let out = parser.forward_teacher_forced(
             &s.index_select(0, &rows).narrow(1, 0, q as i64),
@@ -310,7 +350,7 @@ fn micro_batch_summed_losses_give_the_batch_gradient() {
     assert!(expected.iter().any(|g| g.abs().max().double_value(&[]) > 1e-4), "the batch has a gradient");
 }
 
-/// Capacity check (issue 13): a marker word opens two spans of type A and one of type B at once, so its
+/// Capacity check: a marker word opens two spans of type A and one of type B at once, so its
 /// gold timesteps are `{TR(A)}` then `{TR(A), TR(B)}`: a repeated action and a multi-label one. A
 /// small head, trained on these sentences alone, must decode every one of them exactly. If it cannot,
 /// the network or the decoder cannot express GENIA's nested mentions.
@@ -389,7 +429,7 @@ fn a_small_head_learns_repeated_and_multi_label_actions_exactly() {
     assert!(wrong.is_empty(), "{} of {} sentences decoded wrongly: {wrong:?}", wrong.len(), spans.len());
 }
 
-/// Position dropout by table rows (issue 12) reads the same rows of P as the plain lookup: with every
+/// Position dropout by table rows reads the same rows of P as the plain lookup: with every
 /// dropout probability near zero, a training-mode pass equals an eval-mode one, over sentences of
 /// different lengths, a window smaller than the sentences (out-of-window ids) and padding.
 #[test]
