@@ -1,4 +1,4 @@
-//! A teacher-forced probe of the head (issue 13): on gold action sequences, how often a gold `TR`/`RE`
+//! A teacher-forced probe of the head: on gold action sequences, how often a gold `TR`/`RE`
 //! action is likely enough (p > 0.5) but loses the timestep's argmax to `SH`, so that greedy decoding
 //! never takes it. That is the failure that a recall-only gap in partially annotated training predicts.
 

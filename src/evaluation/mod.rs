@@ -1,11 +1,12 @@
-//! Strict span evaluation (model.md §4): a prediction is right when sentence, start word, end word and
-//! type all match a gold mention.
+//! Span evaluation (model.md §4): a prediction is right when sentence, start word, end word and type
+//! all match a gold mention, or with [`SpanMatch::Characters`] when its ends are each near a gold
+//! mention's.
 
 mod action_probe;
 mod span_scores;
 
 pub use action_probe::{probe_gold_actions, ActionProbe, GoldActionCounts};
-pub use span_scores::{EvaluationMode, EvaluationReport, SpanScores};
+pub use span_scores::{EvaluationMode, EvaluationReport, SpanMatch, SpanScores};
 
 use std::collections::BTreeMap;
 
@@ -66,17 +67,74 @@ pub fn relabel_predictions(predictions: &mut [Vec<LabeledSpan>], count_as: &BTre
     }
 }
 
-/// Predicts and scores `sentences` (one corpus split) in the given mode.
-/// `count_as` renames predicted types first (see [`relabel_predictions`]); pass an empty map to score the
-/// model's own types.
+/// How predictions are scored against a corpus split.
+#[derive(Debug, Clone, Default)]
+pub struct Scoring {
+    /// What happens to predicted types the corpus does not annotate.
+    pub mode: EvaluationMode,
+    /// Predicted types scored as another type first (see [`relabel_predictions`]); empty: the model's
+    /// own types.
+    pub count_as: BTreeMap<String, String>,
+    /// When a prediction matches a gold mention.
+    pub span_match: SpanMatch,
+    /// Score only the outermost predictions: a prediction inside another prediction of a type the
+    /// corpus annotates is left out, for a corpus that keeps only the outermost of nested mentions
+    /// (JNLPBA), where a nested prediction can be right and still absent from the gold.
+    pub outermost_only: bool,
+}
+
+/// Leaves out of `predictions` every span that lies inside another one whose type is in `types`
+/// ([`is_nested`](crate::corpus::is_nested)).
+///
+/// ```
+/// use sru_ner::corpus::LabeledSpan;
+/// use sru_ner::evaluation::outermost_predictions;
+///
+/// let span = |s, e, label: &str| LabeledSpan { start_word: s, end_word: e, label: label.into() };
+/// let mut predictions = vec![vec![span(0, 2, "DNA"), span(0, 1, "Gene_or_protein"), span(3, 4, "Gene_or_protein")]];
+/// outermost_predictions(&mut predictions, &["DNA".to_string(), "Gene_or_protein".to_string()]);
+/// assert_eq!(predictions[0], vec![span(0, 2, "DNA"), span(3, 4, "Gene_or_protein")]);
+/// ```
+pub fn outermost_predictions(predictions: &mut [Vec<LabeledSpan>], types: &[String]) {
+    for spans in predictions.iter_mut() {
+        let outer: Vec<LabeledSpan> = spans.iter().filter(|s| types.contains(&s.label)).cloned().collect();
+        spans.retain(|span| !crate::corpus::is_nested(span, &outer));
+    }
+}
+
+/// Predicts and scores `sentences` (one corpus split) as `scoring` says.
 pub fn evaluate(
     model: &SruNerModel,
     sentences: &[CorpusSentence],
-    mode: EvaluationMode,
-    count_as: &BTreeMap<String, String>,
+    scoring: &Scoring,
     options: &RuntimeOptions,
 ) -> crate::Result<EvaluationReport> {
-    let mut predictions = predict_spans(model, sentences, options)?;
-    relabel_predictions(&mut predictions, count_as);
-    Ok(EvaluationReport::score(sentences, &predictions, model.vocabulary().types(), mode))
+    let mut reports = evaluate_all(model, sentences, std::slice::from_ref(scoring), options)?;
+    Ok(reports.remove(0))
+}
+
+/// Predicts `sentences` once and scores the predictions once per entry of `scorings`, in order.
+pub fn evaluate_all(
+    model: &SruNerModel,
+    sentences: &[CorpusSentence],
+    scorings: &[Scoring],
+    options: &RuntimeOptions,
+) -> crate::Result<Vec<EvaluationReport>> {
+    let predicted = predict_spans(model, sentences, options)?;
+    let corpus_types: Vec<String> =
+        sentences.iter().flat_map(|s| s.types.iter().cloned()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    Ok(scorings
+        .iter()
+        .map(|scoring| {
+            let mut predictions = predicted.clone();
+            relabel_predictions(&mut predictions, &scoring.count_as);
+            if scoring.outermost_only {
+                outermost_predictions(&mut predictions, &corpus_types);
+            }
+            // A type that predictions are counted as is one the model predicts, even when it is not its own.
+            let mut types = model.vocabulary().types().to_vec();
+            types.extend(scoring.count_as.values().filter(|t| !types.contains(t)).cloned().collect::<Vec<_>>());
+            EvaluationReport::score(sentences, &predictions, &types, scoring.mode, scoring.span_match)
+        })
+        .collect())
 }

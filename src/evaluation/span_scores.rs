@@ -54,14 +54,29 @@ fn ratio(a: usize, b: usize) -> f64 {
 }
 
 /// How predicted types that the corpus does not annotate are treated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EvaluationMode {
     /// Drop them (the paper's per-corpus evaluation): the corpus never labels them, so they are neither
     /// right nor wrong.
+    #[default]
     Disjoint,
     /// Keep them: every prediction counts, so a type outside the corpus's set is a false positive.
     Merged,
+}
+
+/// When a prediction matches a gold mention of its type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpanMatch {
+    /// Same start and end word (model.md §4).
+    #[default]
+    Strict,
+    /// Start and end each within this many characters of a gold mention's (counted over the words
+    /// without the spaces between them), each gold mention matched at most once: the cross-corpus
+    /// scorer of HunFlair2 uses 1, so that a corpus's convention on an edge bracket or hyphen does not
+    /// decide.
+    Characters(usize),
 }
 
 /// Scores of one corpus split.
@@ -80,11 +95,19 @@ pub struct EvaluationReport {
     pub unknown_types: Vec<String>,
     /// The mode used.
     pub mode: EvaluationMode,
+    /// The match rule used.
+    pub span_match: SpanMatch,
 }
 
 impl EvaluationReport {
     /// Scores predictions against the gold spans of `sentences`; `model_types` is the model's type set.
-    pub fn score(sentences: &[CorpusSentence], predictions: &[Vec<LabeledSpan>], model_types: &[String], mode: EvaluationMode) -> Self {
+    pub fn score(
+        sentences: &[CorpusSentence],
+        predictions: &[Vec<LabeledSpan>],
+        model_types: &[String],
+        mode: EvaluationMode,
+        span_match: SpanMatch,
+    ) -> Self {
         let corpus_types: BTreeSet<&String> = sentences.iter().flat_map(|s| &s.types).collect();
         let unknown: BTreeSet<String> = corpus_types.iter().filter(|t| !model_types.contains(t)).map(|t| t.to_string()).collect();
         let mut report = Self {
@@ -94,18 +117,33 @@ impl EvaluationReport {
             nested: SpanScores::default(),
             unknown_types: unknown.iter().cloned().collect(),
             mode,
+            span_match,
         };
         for (sentence, predicted) in sentences.iter().zip(predictions) {
             let gold: HashSet<&LabeledSpan> = sentence.spans.iter().filter(|s| !unknown.contains(&s.label)).collect();
             let kept: HashSet<&LabeledSpan> =
                 predicted.iter().filter(|p| mode == EvaluationMode::Merged || sentence.types.contains(&p.label)).collect();
             let inside_gold = |span: &LabeledSpan| is_nested(span, &sentence.spans);
+            let mut kept: Vec<&LabeledSpan> = kept.into_iter().collect();
+            kept.sort();
+            let mut gold: Vec<&LabeledSpan> = gold.into_iter().collect();
+            gold.sort();
+            let mut found = vec![false; gold.len()];
             for p in &kept {
-                let hit = gold.contains(p);
-                let scores = SpanScores { tp: hit as usize, fp: !hit as usize, fn_: 0 };
+                let hit = match span_match {
+                    SpanMatch::Strict => gold.iter().position(|g| g == p),
+                    SpanMatch::Characters(tolerance) => {
+                        let near = |g: &&LabeledSpan| g.label == p.label && chars_within(sentence, g, p, tolerance);
+                        gold.iter().enumerate().position(|(i, g)| !found[i] && near(g))
+                    }
+                };
+                if let Some(i) = hit {
+                    found[i] = true;
+                }
+                let scores = SpanScores { tp: hit.is_some() as usize, fp: hit.is_none() as usize, fn_: 0 };
                 report.count(&p.label, scores, inside_gold(p));
             }
-            for g in gold.iter().filter(|g| !kept.contains(*g)) {
+            for (g, _) in gold.iter().zip(&found).filter(|(_, &found)| !found) {
                 report.count(&g.label, SpanScores { tp: 0, fp: 0, fn_: 1 }, inside_gold(g));
             }
         }
@@ -130,8 +168,23 @@ impl EvaluationReport {
             "per_type": self.per_type.iter().map(|(t, s)| (t.clone(), s.json())).collect::<serde_json::Map<_, _>>(),
             "nested": self.nested.json(),
             "unknown_types": self.unknown_types,
+            "span_match": self.span_match,
         })
     }
+}
+
+/// Whether the character offsets of `a` and `b` in `sentence` differ by at most `tolerance` at each
+/// end, counting the characters of its words without the spaces between them: the stores hold
+/// tokenised text ("( IL - 2 )"), where the original joins a bracket or hyphen to its word, so such a
+/// token at an edge costs one character, as in the original text.
+fn chars_within(sentence: &CorpusSentence, a: &LabeledSpan, b: &LabeledSpan, tolerance: usize) -> bool {
+    let offset = |word: usize| sentence.words.iter().take(word).map(|w| w.len()).sum::<usize>();
+    let valid = |s: &LabeledSpan| s.start_word < s.end_word && s.end_word <= sentence.words.len();
+    if !(valid(a) && valid(b)) {
+        return false;
+    }
+    let (a0, a1, b0, b1) = (offset(a.start_word), offset(a.end_word), offset(b.start_word), offset(b.end_word));
+    a0.abs_diff(b0) <= tolerance && a1.abs_diff(b1) <= tolerance
 }
 
 #[cfg(test)]
@@ -156,6 +209,7 @@ mod tests {
             std::slice::from_ref(&predicted),
             &model_types,
             EvaluationMode::Disjoint,
+            SpanMatch::Strict,
         );
         // RNA is unknown to the model: not scored. Chemical is not a corpus type: dropped.
         assert_eq!(disjoint.unknown_types, ["RNA"]);
@@ -163,8 +217,32 @@ mod tests {
         assert_eq!(disjoint.per_type["protein"], SpanScores { tp: 0, fp: 0, fn_: 1 });
         // Nested: gold protein (0,1) inside DNA (0,3) is missed; predicted DNA (0,1) sits inside gold DNA.
         assert_eq!(disjoint.nested, SpanScores { tp: 0, fp: 1, fn_: 1 });
-        let merged = EvaluationReport::score(&[sentence], &[predicted], &model_types, EvaluationMode::Merged);
+        let merged = EvaluationReport::score(&[sentence], &[predicted], &model_types, EvaluationMode::Merged, SpanMatch::Strict);
         assert_eq!(merged.micro, SpanScores { tp: 1, fp: 2, fn_: 1 });
         assert!((disjoint.micro.f1() - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_character_tolerance_forgives_a_joined_bracket_or_hyphen_at_either_end_only() {
+        // "( IL - 2 ) gene", tokenised; the words joined are "(IL-2)gene". Gold Gene "IL - 2": 1..5.
+        let words: Vec<String> = ["(", "IL", "-", "2", ")", "gene"].iter().map(|w| w.to_string()).collect();
+        let mut sentence = CorpusSentence::from_words(&words, vec![span(1, 4, "Gene")]);
+        sentence.types = vec!["Gene".into()];
+        let types = vec!["Gene".to_string()];
+        let score = |predicted: Vec<LabeledSpan>, rule| {
+            EvaluationReport::score(std::slice::from_ref(&sentence), &[predicted], &types, EvaluationMode::Disjoint, rule).micro
+        };
+        let tolerant = SpanMatch::Characters(1);
+        // "( IL - 2 )": one bracket at each end, one character each.
+        assert_eq!(score(vec![span(0, 5, "Gene")], tolerant), SpanScores { tp: 1, fp: 0, fn_: 0 });
+        assert_eq!(score(vec![span(0, 5, "Gene")], SpanMatch::Characters(0)), SpanScores { tp: 0, fp: 1, fn_: 1 });
+        assert_eq!(score(vec![span(0, 5, "Gene")], SpanMatch::Strict), SpanScores { tp: 0, fp: 1, fn_: 1 });
+        // "IL - 2 ) gene" ends 5 characters late; "IL" alone ends 2 early.
+        assert_eq!(score(vec![span(1, 6, "Gene")], tolerant), SpanScores { tp: 0, fp: 1, fn_: 1 });
+        assert_eq!(score(vec![span(1, 2, "Gene")], tolerant), SpanScores { tp: 0, fp: 1, fn_: 1 });
+        // Two near predictions, one gold mention: one match, one false positive.
+        assert_eq!(score(vec![span(1, 4, "Gene"), span(0, 4, "Gene")], tolerant), SpanScores { tp: 1, fp: 1, fn_: 0 });
+        // The type must match.
+        assert_eq!(score(vec![span(1, 4, "DNA")], tolerant).tp, 0);
     }
 }

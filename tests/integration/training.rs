@@ -102,7 +102,7 @@ fn train_resume_and_evaluate_a_slice() {
     assert!(gold > 0);
     assert!(report["per_type"].is_object() && report["nested"].is_object());
 
-    // The teacher-forced probe (issue 13) sees every gold mention's TR and RE once, and its counts nest.
+    // The teacher-forced probe sees every gold mention's TR and RE once, and its counts nest.
     let output = sru_ner(&[&eval[..], &["--probe"]].concat());
     let probe: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(probe["sentences"], 16);
@@ -123,6 +123,29 @@ fn train_resume_and_evaluate_a_slice() {
     assert!(!refused.status.success());
     let message = String::from_utf8_lossy(&refused.stderr);
     assert!(message.contains("--action-threshold") && message.contains("between 0 and 1"), "{message}");
+
+    // The cross-corpus scorer matches at least what strict matching does, and says how it scored.
+    let output = sru_ner(&[&eval[..], &["--char-tolerance", "1", "--outermost-only"]].concat());
+    let tolerant: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(tolerant["span_match"], serde_json::json!({"characters": 1}), "{tolerant}");
+    assert_eq!(tolerant["outermost_only"], true);
+    assert!(tolerant["micro"]["tp"].as_u64() >= report["micro"]["tp"].as_u64(), "{tolerant} against {report}");
+    assert_eq!(tolerant["micro"]["tp"].as_u64().unwrap() + tolerant["micro"]["fn"].as_u64().unwrap(), gold);
+    assert_eq!(tolerant["strict"]["micro"], report["micro"], "the same predictions, scored strictly");
+
+    // A run that starts from a's trained weights (init_from), with chemicals inside diseases marked as
+    // unannotated, begins where a ended: its first epoch's loss is below a fresh run's.
+    let d = root.path().join("d");
+    std::fs::create_dir_all(&d).unwrap();
+    let fresh_config = std::fs::read_to_string(config(&d, &store, 1)).unwrap();
+    let warm = fresh_config.replace("[[corpora]]\nname = \"bc5cdr\"\n", "")
+        + &format!("init_from = {:?}\n[[corpora]]\nname = \"bc5cdr\"\nunannotated_inside = {{ Disease = [\"Chemical\"] }}\n", model_arg);
+    let warm_path = d.join("warm.toml");
+    std::fs::write(&warm_path, warm).unwrap();
+    sru_ner(&["train", "--device", "cpu", "--config", warm_path.to_str().unwrap()]);
+    let warm = metrics(&d);
+    assert_eq!(warm.len(), 1);
+    assert!(warm[0]["train_loss"].as_f64().unwrap() < straight[0]["train_loss"].as_f64().unwrap(), "{warm:?} against {straight:?}");
 }
 
 #[test]

@@ -1,11 +1,11 @@
-//! `sru-ner eval`: strict span precision/recall/F1 of a model on a corpus split of the store.
+//! `sru-ner eval`: span precision/recall/F1 of a model on a corpus split of the store.
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
 use sru_ner::corpus::CorpusStore;
-use sru_ner::evaluation::{evaluate, probe_gold_actions};
+use sru_ner::evaluation::{evaluate_all, probe_gold_actions, Scoring, SpanMatch};
 use sru_ner::model::SruNerModel;
 use sru_ner::runtime::{parse_device, Precision, RuntimeOptions};
 
@@ -36,7 +36,20 @@ pub struct EvalArgs {
     /// include the DNA and RNA names that JNLPBA types apart (repeatable; the JSON report lists them).
     #[arg(long = "count-as", value_name = "FROM=TO", value_parser = parse_count_as)]
     count_as: Vec<(String, String)>,
-    /// Print JSON: `micro`, `per_type`, `nested` with precision/recall/f1 in 0-1, and `unknown_types`.
+    /// Match a prediction to a gold mention of its type when its start and end are each within N
+    /// characters of the mention's (each mention matched once), instead of the same words. Characters
+    /// are counted over the words without the spaces between them, as the original text joins a
+    /// bracket or hyphen to its word. 1 is the cross-corpus scorer of HunFlair2, so that one corpus's
+    /// convention on a bracket or hyphen at an edge does not decide.
+    #[arg(long, value_name = "N")]
+    char_tolerance: Option<usize>,
+    /// Score only the outermost predictions (a prediction inside another of a type the corpus annotates
+    /// is left out), for a corpus that keeps only the outermost of nested mentions, such as JNLPBA.
+    #[arg(long)]
+    outermost_only: bool,
+    /// Print JSON: `micro`, `per_type`, `nested` with precision/recall/f1 in 0-1, and `unknown_types`;
+    /// with `--char-tolerance` or `--outermost-only`, also `strict`: the same predictions scored with
+    /// strict matching, all of them.
     #[arg(long)]
     json: bool,
     /// Device: auto, cpu, cuda or cuda:N.
@@ -49,12 +62,12 @@ pub struct EvalArgs {
     precision: PrecisionChoice,
     /// Instead of F1: run the head teacher-forced on the gold actions (every type treated as
     /// annotated) and count the gold TR/RE actions it finds likely (p > 0.5) but that lose the
-    /// timestep's argmax to SH, so greedy decoding never takes them (issue 13's diagnostic).
+    /// timestep's argmax to SH, so greedy decoding never takes them (a diagnostic of the multi-task rule).
     #[arg(long)]
     probe: bool,
     /// Decode with this threshold for the TR/RE actions of a timestep instead of the paper's 0.5 (a
     /// diagnostic: does the head rank a missed action likely but below 0.5? Its effect on GENIA dev is
-    /// in benches/README.md). For the dev split: never tune on test.
+    /// in experiments/README.md). For the dev split: never tune on test.
     #[arg(long, value_name = "P", value_parser = parse_probability)]
     action_threshold: Option<f32>,
 }
@@ -117,11 +130,29 @@ pub fn run(args: EvalArgs) -> Result<()> {
             model.vocabulary().types().join(", ")
         );
     }
-    let report = evaluate(&model, &sentences, args.mode.into(), &count_as, &RuntimeOptions { device, ..RuntimeOptions::default() })?;
+    let scoring = Scoring {
+        mode: args.mode.into(),
+        count_as: count_as.clone(),
+        span_match: args.char_tolerance.map_or(SpanMatch::Strict, SpanMatch::Characters),
+        outermost_only: args.outermost_only,
+    };
+    // With another scorer than the strict one, the same predictions are also scored strictly (all of
+    // them, no character tolerance), so that one pass over the split gives both.
+    let plain = Scoring { span_match: SpanMatch::Strict, outermost_only: false, ..scoring.clone() };
+    let changed = args.char_tolerance.is_some() || args.outermost_only;
+    let scorings = if changed { vec![scoring, plain] } else { vec![scoring] };
+    let mut reports = evaluate_all(&model, &sentences, &scorings, &RuntimeOptions { device, ..RuntimeOptions::default() })?;
+    let strict = if changed { reports.pop() } else { None };
+    let report = reports.remove(0);
     if args.json {
         let mut json = report.to_json();
         json["count_as"] = serde_json::json!(count_as);
         json["action_threshold"] = serde_json::json!(model.action_threshold());
+        json["outermost_only"] = serde_json::json!(args.outermost_only);
+        if let Some(strict) = &strict {
+            let full = strict.to_json();
+            json["strict"] = serde_json::json!({"micro": full["micro"], "per_type": full["per_type"]});
+        }
         println!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(());
     }
@@ -136,6 +167,12 @@ pub fn run(args: EvalArgs) -> Result<()> {
     );
     for (from, to) in &count_as {
         println!("  predictions of type {from} are scored as {to}");
+    }
+    if let Some(n) = args.char_tolerance {
+        println!("  a prediction matches when each end is within {n} characters of a mention's");
+    }
+    if args.outermost_only {
+        println!("  only the outermost predictions are scored");
     }
     let row = |name: &str, s: &sru_ner::evaluation::SpanScores| {
         println!(
@@ -153,6 +190,9 @@ pub fn run(args: EvalArgs) -> Result<()> {
         row(t, s);
     }
     row("nested", &report.nested);
+    if let Some(strict) = &strict {
+        row("micro, strict", &strict.micro);
+    }
     if !report.unknown_types.is_empty() {
         println!("  not scored (types the model does not know): {}", report.unknown_types.join(", "));
     }
