@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Runs issue 3's experiments end to end: imports, training and test-set evaluation, each step skipped
+# Runs the experiments of experiments/README.md end to end: imports, training and test-set evaluation, each step skipped
 # when its output exists (training resumes from its checkpoint), so the script can be rerun after an
 # interruption. Eval reports go to experiments/results/<model>.<corpus>.<mode>.json; a table of micro F1 is
 # printed at the end. Run from the repository root after `cargo build --release`.
 #
-# Usage: experiments/run.sh [genia-ab] [genia] [multitask] [halves] [conll] [documents]   (default: all six)
-#   genia-ab   issue 13's A/B on GENIA: 1 epoch of one 5-epoch schedule per arm (μ, head init, learning
+# Usage: experiments/run.sh [genia-ab] [genia] [multitask] [genes] [halves] [conll] [documents]
+#   (default: all seven)
+#   genia-ab   the head-key A/B on GENIA: 1 epoch of one 5-epoch schedule per arm (μ, head init, learning
 #              rates), dev reports
 #   genia      GENIA nested, 5 types (experiments/configs/genia-minilm.toml, then 4 more epochs:
 #              genia-minilm-continued.toml; the reported model is the mean of epochs 5 and 8)
-#   multitask  the default model (multi-task) and one single-task model per corpus, both eval modes
+#   multitask  the five-corpus default (multi-task) and one single-task model per corpus, both eval modes
+#   genes      today's default: the five-corpus default (commit 3aa4bd2) trained on with six more corpora
+#              and a Gene type (biomed-genes-minilm.toml), scored by cross-corpus.sh
 #   halves     the synthetic BC5CDR split (paper's hard and our soft shift targets) against single-task
 #              BC5CDR with full labels, plus the teacher-forced probe of each, and each half trained
-#              alone at the halves model's per-type budget (issue 13)
+#              alone at the halves model's per-type budget
 #   conll      CoNLL-2003
 #   documents  the default model on whole test abstracts (BC5CDR, NCBI-disease) through the segmenter
 set -euo pipefail
@@ -41,14 +44,14 @@ evaluate_genes() {
   [ -s "$out" ] || "$sru" eval --model "$1" --store store --corpus bc2gm --split test --mode disjoint \
     --count-as DNA=Gene_or_protein --count-as RNA=Gene_or_protein --json > "$out"
 }
-# probe MODEL_DIR STORE CORPUS: the teacher-forced probe of gold actions lost to SH (issue 13), once.
+# probe MODEL_DIR STORE CORPUS: the teacher-forced probe of gold actions lost to SH, once.
 probe() {
   local out="$results/$(basename "$1").$3.probe.json"
   [ -s "$out" ] || "$sru" eval --model "$1" --store "$2" --corpus "$3" --split test --probe --json > "$out"
 }
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(genia-ab genia multitask halves conll documents)
+[ ${#steps[@]} -gt 0 ] || steps=(genia-ab genia multitask genes halves conll documents)
 [ -d store ] || experiments/import-biomed.sh store
 for step in "${steps[@]}"; do
   case $step in
@@ -64,7 +67,7 @@ for step in "${steps[@]}"; do
     [ -d store-genia ] || experiments/import-genia.sh store-genia
     train experiments/configs/genia-minilm.toml
     evaluate models/genia-minilm store-genia genia disjoint
-    # 4 more epochs from epoch 5's checkpoint (issue 13: dev F1 was still rising).
+    # 4 more epochs from epoch 5's checkpoint (dev F1 was still rising).
     continue_from models/genia-minilm models/genia-minilm-continued
     train experiments/configs/genia-minilm-continued.toml
     # Its selection set (the first 600 dev sentences) kept epoch 5, so the continuation saved no model of
@@ -91,6 +94,13 @@ for step in "${steps[@]}"; do
       evaluate models/default store "$c" merged
     done
     evaluate_genes models/default
+    ;;
+  genes)
+    [ -d store/bionlp09 ] || experiments/import-bionlp.sh store
+    five=models/experiments/five-corpus
+    [ -s "$five/manifest.json" ] || { mkdir -p "$five" && git archive 3aa4bd2 models/default | tar -x --strip-components=2 -C "$five"; }
+    train experiments/configs/biomed-genes-minilm.toml
+    experiments/cross-corpus.sh models/experiments/biomed-genes-minilm default
     ;;
   halves)
     if [ ! -d store/bc5cdr_chem_half ]; then
@@ -131,7 +141,7 @@ for step in "${steps[@]}"; do
     evaluate models/default store-documents bc5cdr_documents disjoint
     evaluate models/default store-documents ncbi_disease_documents disjoint
     ;;
-  *) echo "unknown step $step (genia-ab, genia, multitask, halves, conll, documents)" >&2; exit 2 ;;
+  *) echo "unknown step $step (genia-ab, genia, multitask, genes, halves, conll, documents)" >&2; exit 2 ;;
   esac
 done
 
