@@ -1,5 +1,5 @@
-//! `sru_ner` on a one-executor Ballista cluster against local SQL, same query, same model, same run
-//! (issue 16). The point is overhead: planning on the client and the scheduler, task dispatch, and
+//! `sru_ner` on a one-executor Ballista cluster against local SQL, same query, same model, same run.
+//! The point is overhead: planning on the client and the scheduler, task dispatch, and
 //! results coming back over Arrow Flight; two cores cannot show a speed-up.
 //!
 //! Sample: the first N (default 2,000) `pubmed_raw` abstracts in Parquet row groups of 250. Both passes

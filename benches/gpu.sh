@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU benchmark and CUDA check of issue 18, for a lent GPU machine that has torch 2.11 (CUDA 13)
+# The GPU benchmark and CUDA check, for a GPU machine that has torch 2.11 (CUDA 13)
 # and transformers in its Python but no Rust toolchain and no internet. Two steps:
 #
 #   bash benches/gpu.sh prepare   # here: builds gpu-run/ (stripped bench and test binaries, a sample
@@ -9,8 +9,8 @@
 #
 # `run` checks CUDA against the CPU (tests/cuda.rs), makes a BioLinkBERT-large-shaped encoder with
 # random weights (benches/make_random_encoder.py), and runs the throughput harness on CUDA with the
-# settings of issue 18 (token budget 65,536, 1,024 sentences a batch, 3 rounds): bf16 (the encoder
-# and, on CUDA since session 8, the head's decoding products), the same with fp32 decoding, the
+# GPU batch settings (token budget 65,536, 1,024 sentences a batch, 3 rounds): bf16 (the encoder
+# and, on CUDA, the head's decoding products), the same with fp32 decoding, the
 # trained default model, then fp32 without and with TF32 products. A `gpu-run/throughput-before`
 # binary, if present, is run first, as the baseline of the same run. Logs go to $OUT (or
 # gpu-run/out).
@@ -44,7 +44,7 @@ base, replaced = load_file(sys.argv[1]), {k.removeprefix("bert.") for k in load_
 save_file({k: (torch.zeros_like(v) if k in replaced else v).half().contiguous() if v.is_floating_point() else v
            for k, v in base.items()}, sys.argv[3])
 EOF
-  # Under the 64 MiB that travels to a lent machine: the binaries and the sample compressed.
+  # Under the 64 MiB that travels to the GPU machine: the binaries and the sample compressed.
   xz -f -T0 gpu-run/throughput gpu-run/cuda gpu-run/sentences.txt gpu-run/encoder/model.safetensors
   [ ! -f gpu-run/throughput-before ] || xz -f -T0 gpu-run/throughput-before
   du -sb gpu-run
@@ -88,11 +88,11 @@ bench() { # label, binary, then VAR=value settings
     timeout "${SRU_NER_BENCH_TIMEOUT:-100}" "gpu-run/$binary"
 }
 [ ! -x gpu-run/throughput-before ] || bench "baseline binary, bf16" throughput-before
-# On CUDA, bf16 runs the head's decoding products and memory in bf16 too (session 8). Session 6's rows
+# On CUDA, bf16 runs the head's decoding products and memory in bf16 too. The rows
 # for 2, 4 and 8 batches decoded together and for slices of 256 documents are in benches/README.md;
 # SRU_NER_BENCH_DECODE_TOKENS and SRU_NER_BENCH_DOCUMENTS_PER_JOB rerun them.
 bench "bf16, defaults" throughput
-bench "bf16 encoder, fp32 decoding (the default before session 8)" throughput SRU_NER_BENCH_DECODING_PRECISION=fp32
+bench "bf16 encoder, fp32 decoding" throughput SRU_NER_BENCH_DECODING_PRECISION=fp32
 echo "== the default model (trained MiniLM head), bf16, the same batch settings"
 env SRU_NER_BENCH_DEVICE=cuda SRU_NER_BENCH_PRECISION=bf16 SRU_NER_BENCH_SENTENCES_FILE=gpu-run/sentences.txt \
   SRU_NER_BENCH_SENTENCES=20000 SRU_NER_BENCH_ROUNDS=3 SRU_NER_BENCH_PYTHON=0 SRU_NER_BENCH_MODEL="$PWD/models/default" \

@@ -1,4 +1,4 @@
-"""Would a dynamic int8 encoder pay on a CPU without AVX512-BF16? (issue 18, benches/README.md)
+"""Would a dynamic int8 encoder pay on a CPU without AVX512-BF16? (benches/README.md)
 
 Loads the default model's encoder (models/default/encoder.safetensors, with the frozen word
 embeddings of .venv/encoder) into HF `transformers`, encodes 64 real PubMed sentences padded to one

@@ -1,4 +1,5 @@
-//! Training throughput: today's training path against the one before issue 12, in the same run.
+//! Training throughput: today's training path against the older one (sampled batches, fp32 encoder,
+//! position dropout per element), in the same run.
 //!
 //! Sample: the multi-task store of `experiments/configs/biomed-minilm.toml` (BC2GM, BC5CDR, JNLPBA, Linnaeus,
 //! NCBI-disease, imported from `../shared/data` by `experiments/import-biomed.sh` into

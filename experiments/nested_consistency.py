@@ -1,4 +1,4 @@
-"""Issue 13, suspect 5: how consistently GENIA annotates its nested (inner) mentions.
+"""How consistently GENIA annotates its nested (inner) mentions.
 
 Takes every (surface text, type) that GENIA's training split annotates at least twice as an inner mention
 (inside another gold mention), finds every place where that text lies inside a gold mention of the same

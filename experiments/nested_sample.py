@@ -1,6 +1,6 @@
 """Writes the N training sentences of a store corpus that hold the most nested mentions (a gold span
 inside another gold span) as a new corpus of the same store, with the same sentences as `train` and `dev`.
-Issue 13's capacity check on real data: a model trained on them until it fits must find their nested
+The capacity check on real data: a model trained on them until it fits must find their nested
 mentions (nested F1 on these sentences > 90).
 
 Usage: .venv/bin/python experiments/nested_sample.py STORE CORPUS NEW_CORPUS N

@@ -1,4 +1,4 @@
-//! CUDA correctness (issue 18, item 4): where a CUDA device is present, the committed default model in
+//! CUDA correctness: where a CUDA device is present, the committed default model in
 //! fp32 finds exactly the same spans on CUDA as on the CPU, with scores within 1e-3, including when the
 //! runtime decodes several encoder batches in one loop (CUDA's default, `RuntimeOptions::
 //! decode_token_budget`) while the CPU decodes each alone. Without CUDA the test says SKIPPED;
@@ -7,7 +7,7 @@
 //! nearly the spans of fp32 on the CPU.
 //!
 //! Its own test binary, apart from `tests/integration`: it links only the library (about 6 MB
-//! stripped), so it can travel to a lent GPU machine, where it runs from the repository root
+//! stripped), so it can travel to a GPU machine, where it runs from the repository root
 //! (benches/README.md says how).
 use std::path::PathBuf;
 

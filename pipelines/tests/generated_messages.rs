@@ -1,4 +1,4 @@
-//! Generated input for the Kafka stage's message decoder (issue 17, item 1): any payload under any
+//! Generated input for the Kafka stage's message decoder: any payload under any
 //! decoder setting gives a decoded message or a dead-letter reason, never a panic, and a decoded message
 //! holds exactly the text found at the configured path by an independent reading of the JSON.
 //!

@@ -192,7 +192,7 @@ struct BertLayer {
     intermediate: Projection,
     /// The feed-forward block's second layer, never in int8: it reads the GELU's outputs, whose range
     /// one int8 scale serves badly. In int8 too (simulated), the default model's dev F1 fell by 0.54
-    /// over the five corpora and by 1.17 on BC2GM; without it, by 0.07 (benches/README.md).
+    /// over the five corpora and by 1.17 on BC2GM; without it, by 0.07 (benches/history.md).
     output: nn::Linear,
     output_layer_norm: nn::LayerNorm,
     n_heads: i64,

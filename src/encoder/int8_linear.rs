@@ -14,7 +14,7 @@ use crate::error::{Result, SruNerError};
 /// 2 × 255 × 128) overflows: on random layers, whose weights fill the range, the output was 10–24 % off
 /// fp32, and 1.1–1.2 % with 7-bit weights. Trained weights crowd near zero, and on the default model's
 /// encoder 7 bits moved the last hidden states more than 8 (relative error 0.104 against 0.086 with the
-/// feed-forward blocks' second layers in fp32; benches/README.md), so the weights keep 8 bits.
+/// feed-forward blocks' second layers in fp32; benches/history.md), so the weights keep 8 bits.
 const WEIGHT_RANGE: (i64, i64) = (-128, 127);
 
 /// `xs Wᵀ + b` with W in int8 (one scale and zero point for the whole matrix) and `xs`

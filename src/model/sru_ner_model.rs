@@ -282,7 +282,7 @@ impl SruNerModel {
 
     /// Casts the encoder's weights to `kind` (`Kind::BFloat16` for faster inference on GPUs;
     /// `Kind::Float` to go back). For inference only: the cast rounds the weights, so its F1 cost must
-    /// be measured (benches/README.md gives it for the default model).
+    /// be measured (benches/history.md gives it for the default model).
     pub fn cast_encoder(&mut self, kind: Kind) {
         self.encoder_compute = kind;
         tch::no_grad(|| {
@@ -296,7 +296,7 @@ impl SruNerModel {
 
     /// Serves the encoder with int8 products in its linear layers but each feed-forward block's second
     /// ([`BertEncoder::set_int8`]), or without (`false`). For inference on the CPU only, like
-    /// [`SruNerModel::cast_encoder`]; its F1 cost and speed are in benches/README.md.
+    /// [`SruNerModel::cast_encoder`]; its F1 cost and speed are in benches/history.md.
     pub fn set_int8_encoder(&mut self, int8: bool) -> Result<()> {
         if int8 && self.device() != Device::Cpu {
             return Err(SruNerError::PrecisionUnavailable {
@@ -326,7 +326,7 @@ impl SruNerModel {
 
     /// Decodes with this threshold for the `TR`/`RE` actions of a timestep instead of the paper's 0.5
     /// ([`SpanDecoder::with_action_threshold`]): a diagnostic of `sru-ner eval`, whose effect on the
-    /// GENIA dev set is in benches/README.md.
+    /// GENIA dev set is in experiments/README.md.
     pub fn set_action_threshold(&mut self, threshold: f32) {
         self.action_threshold = threshold;
     }

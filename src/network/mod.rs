@@ -44,7 +44,6 @@ pub enum PositionDropout {
 #[serde(rename_all = "snake_case")]
 pub enum LinearInit {
     /// tch's default: Kaiming-uniform with the ReLU gain, bound √(6 / fan_in), about 2.45× PyTorch's.
-    /// What every head before issue 13 was trained from.
     #[default]
     Kaiming,
     /// PyTorch's `nn.Linear` default, which the authors' reference code gets: bound 1/√fan_in.
@@ -60,12 +59,12 @@ pub enum ShiftTarget {
     Hard,
     /// 1 − p, where p is the largest probability the model gives (detached) to a foreign action at that
     /// timestep: a gold `SH` is only as certain as the model's belief that no mention of an
-    /// unannotated type opens or closes there. A departure from the paper (issue 13, suspect 4): with
+    /// unannotated type opens or closes there. A departure from the paper (model.md §5): with
     /// `hard`, every mention of a type its corpus does not annotate is a shift with target 1, which
     /// teaches the decoder to prefer `SH` over that type's actions (e.g. "patients", a Species mention
     /// in Linnaeus, is an unannotated word in every other corpus). Deferral is unchanged. The default:
     /// at equal budget it won on dev both for the synthetic BC5CDR halves and for the multi-task
-    /// default (benches/README.md, issue 13).
+    /// default (experiments/README.md).
     #[default]
     Soft,
 }

@@ -1,7 +1,7 @@
 /// The shortest sentence a batch takes, as a share of its longest (2/3): padding stays under a third of
 /// any row. Without it, the few dozen sentences of a small call (a handful of abstracts: the Kafka
 /// stage at low load) went into one batch padded to the longest, and 8 abstracts per call encoded
-/// 1.8× slower than 64 (issue 17). A large call is split by the token budget first, so this changes
+/// 1.8× slower than 64. A large call is split by the token budget first, so this changes
 /// little there.
 const MIN_LENGTH_SHARE: (usize, usize) = (2, 3);
 

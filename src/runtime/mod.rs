@@ -58,14 +58,14 @@ pub struct RuntimeOptions {
     /// take cores from the encoder (slices of 256 were 12 % slower end to end); on an H200 the model
     /// thread plans each slice's batches apart, so a call of 20,000 sentences made about twice as many
     /// small encoder batches, and slices of 256 ran 5,557 sentences/s against 7,985 for the whole call
-    /// (benches/README.md, issue 18).
+    /// (benches/history.md).
     pub documents_per_job: Option<usize>,
     /// Most tokens (sentences × longest sentence, in word pieces) decoded in one loop: consecutive
     /// encoder batches, of similar lengths as they are sorted, are padded to one and decoded together
     /// ([`plan_decode_groups`]). `None` picks by device: on CUDA 4 × `token_budget`, because there a
     /// decoding step costs about the same whatever its rows (on an H200, BERT-large width, 20,000
     /// sentences: 2.26 s of decoding steps with each batch alone against 0.92 s at 4 ×; in another run,
-    /// 0.65 s at 2 ×, 0.51 s at 4 × and at 8 ×; benches/README.md, issue 18); on CPU 0, each batch
+    /// 0.65 s at 2 ×, 0.51 s at 4 × and at 8 ×; benches/history.md); on CPU 0, each batch
     /// alone, because there a step costs by its rows and their padding.
     pub decode_token_budget: Option<usize>,
 }
@@ -79,12 +79,12 @@ pub enum Precision {
     Fp32,
     /// bfloat16 weights and activations in the encoder (faster on GPUs; slower on the CPU, see
     /// [`Precision::auto_for`]), and on CUDA bfloat16 products and memory in the head's decoding too
-    /// ([`Precision::decoding_on`]); its F1 cost on the dev sets is in benches/README.md.
+    /// ([`Precision::decoding_on`]); its F1 cost on the dev sets is in benches/history.md.
     Bf16,
     /// int8 products in the encoder's linear layers but each feed-forward block's second (fbgemm, on
     /// CPUs with AVX2), everything else fp32. On a CPU without AVX512-BF16, `annotate` ran 1.19–1.30×
     /// as fast as in fp32; the default model's dev F1 fell by 0.07 over the five corpora and by 0.62 on
-    /// NCBI-disease (benches/README.md), so auto never picks it. CPU only. Like bf16, a text's scores
+    /// NCBI-disease (benches/history.md), so auto never picks it. CPU only. Like bf16, a text's scores
     /// can move slightly with the other texts of its batch (one input scale per product).
     Int8,
 }
@@ -95,7 +95,7 @@ impl Precision {
     /// on an H200 the bf16 encoder was 8.8× as fast as fp32), fp32 elsewhere. On an AVX512-BF16 CPU
     /// (AMD Zen 4) the bulk job over whole abstracts ran 1.66× as fast in bf16. A CPU without it (AMD
     /// Zen 3) has no oneDNN bf16 kernels: libtorch then multiplies bf16 matrices in its own loops, and
-    /// `sru-ner annotate` took 4.5× as long as in fp32 (benches/README.md). Older GPUs emulate bf16.
+    /// `sru-ner annotate` took 4.5× as long as in fp32 (benches/history.md). Older GPUs emulate bf16.
     ///
     /// ```
     /// use sru_ner::runtime::Precision;
@@ -128,7 +128,7 @@ impl Precision {
     /// CUDA, where bf16 products run on tensor cores and halve the memory's traffic; fp32 on the CPU,
     /// where the step's products are small (rows × 384 by 384 × 768) and bf16 decoding was slower (the
     /// dev sets took 34 % longer, with the same spans, on a 2-core CPU without AVX512; not measured on
-    /// an AVX512-BF16 CPU; benches/README.md).
+    /// an AVX512-BF16 CPU; benches/history.md).
     ///
     /// ```
     /// use sru_ner::runtime::Precision;

@@ -21,7 +21,7 @@ fn sru_ner() -> Command {
 fn annotate_parquet(input: &Path, output: &Path, text_column: &str) -> Command {
     let mut command = sru_ner();
     command.arg("annotate").arg("--input").arg(input).arg("--output").arg(output);
-    // fp32: in bf16 a text's entities can move with the other texts of its batch (benches/README.md), and
+    // fp32: in bf16 a text's entities can move with the other texts of its batch (benches/history.md), and
     // this test compares parts of 10 rows with one call over all of them.
     command.args(["--text-column", text_column, "--rows-per-part", "10", "--device", "cpu", "--precision", "fp32"]);
     command

@@ -122,7 +122,7 @@ fn pickled_weights_are_refused() {
     assert!(error.to_string().contains("safetensors"));
 }
 
-/// Mixed-precision training (issue 12): on fp32 weights, `forward_in(.., BFloat16, ..)` computes in bf16
+/// Mixed-precision training: on fp32 weights, `forward_in(.., BFloat16, ..)` computes in bf16
 /// (bf16 output close to the fp32 forward), and the weights receive fp32 gradients close to fp32's.
 #[test]
 fn bf16_compute_on_fp32_weights_gives_fp32_gradients_close_to_fp32() {

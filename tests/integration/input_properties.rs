@@ -1,4 +1,4 @@
-//! Property tests on generated input (issue 17, item 1): the segmenter keeps its offset invariants on
+//! Property tests on generated input: the segmenter keeps its offset invariants on
 //! any string, and every importer answers any file with a corpus or an error naming `file:line`, never
 //! a panic. Each property first replays its seeds in `fuzz/corpus/{segmentation,importers}/` (a failing
 //! generated case is added there as a regression). Cases per property: `PROPTEST_CASES` (proptest's

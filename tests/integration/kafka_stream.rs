@@ -579,7 +579,7 @@ fn metric(text: &str, name: &str) -> f64 {
         .sum()
 }
 
-/// Issue 17, item 2: a TCP proxy of our own between the stage and a broker of its own (which advertises
+/// A TCP proxy of our own between the stage and a broker of its own (which advertises
 /// the proxy, so every connection goes through it) cuts every connection for 30 s
 /// (`SRU_NER_TEST_OUTAGE_SECS`) in the middle of 1,000 messages, then restores them. The stage stays up,
 /// logs the outage and its end, counts broker errors, and afterwards every input offset has an output;
@@ -695,7 +695,7 @@ fn broker_behind_proxy(tansu: &std::path::Path) -> (KillOnDrop, CuttableProxy, S
     (broker, proxy, brokers)
 }
 
-/// Issue 17, item 2, second half: the output unreachable while the input still flows. The proxy holds
+/// The output unreachable while the input still flows. The proxy holds
 /// back every Produce request for 30 s while fetches go through. The stage reads at most
 /// `--max-in-flight` messages past its last acknowledged output and then pauses its partitions, so its
 /// in-flight count and its memory stay bounded (back-pressure, not buffering); once the requests go

@@ -1,7 +1,7 @@
 //! The bf16 option (the encoder and the head's decoding products) and the int8 option (the encoder's
 //! linear layers but the feed-forward blocks' second): the committed default model finds nearly the
 //! entities in either that it finds in fp32 (their F1 cost on the dev sets is measured in
-//! benches/README.md).
+//! benches/history.md).
 use crate::common;
 
 use std::collections::BTreeSet;

@@ -1,5 +1,5 @@
 //! Generated Arrow text columns through `annotate_column`, the path of `sru_ner(text)` and of the bulk
-//! job (issue 17, item 1): Utf8, LargeUtf8 and Utf8View arrays with nulls, sliced at any offset, each row
+//! job: Utf8, LargeUtf8 and Utf8View arrays with nulls, sliced at any offset, each row
 //! answered exactly as the annotator answers that text alone, with character offsets that cut the
 //! entity's text out of the row, and never a panic.
 //!

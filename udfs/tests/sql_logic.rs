@@ -47,7 +47,7 @@ async fn explained(ctx: &SessionContext, sql: &str, plan_type: &str) -> String {
     panic!("no {plan_type} in EXPLAIN {sql}")
 }
 
-/// Issue 17: a top-k query annotates only the rows it returns, a plain LIMIT and a filter too; a sort
+/// A top-k query annotates only the rows it returns, a plain LIMIT and a filter too; a sort
 /// on the function's result still annotates every row.
 #[test]
 fn sql_annotates_only_the_rows_a_query_keeps() {

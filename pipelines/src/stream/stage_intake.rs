@@ -51,7 +51,7 @@ pub(super) struct Envelope {
 /// How long a fetch may wait at the broker for messages, in ms (librdkafka's `fetch.wait.max.ms`, 500 by
 /// default; `[kafka]` overrides it). A broker that answers as soon as a message arrives (Apache Kafka)
 /// only polls more often when the topic is idle with a lower value; tansu always holds a fetch for at
-/// least half this time, so at 500 ms every message waited 250–500 ms on each consumer (issue 17).
+/// least half this time, so at 500 ms every message waited 250–500 ms on each consumer.
 pub const FETCH_WAIT_MS: &str = "100";
 
 /// The consumer with manual commits, subscribed to the input topics.

@@ -27,7 +27,7 @@ pub enum Format {
 #[derive(Debug, Args)]
 #[command(after_help = "Appends to an existing store: STORE/<corpus>/<split>/part-NNNNN.parquet. \
 Prints the counts (sentences, mentions per type, nested mentions) at the end.\n\
-Example:\n  sru-ner import --format iob --corpus bc2gm --split train --input ../shared/data/bc2gm/train.tsv \\\n    --output store --rename GENE=Gene_or_protein")]
+Example:\n  sru-ner import --format iob --corpus bc2gm --split train --input data/bc2gm/train.tsv \\\n    --output store --rename GENE=Gene_or_protein")]
 pub struct ImportArgs {
     /// Input format.
     #[arg(long, value_enum)]

@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 
 /// jemalloc for every allocation of the process: with `override_allocator_on_supported_platforms` it
 /// also replaces `malloc` for libtorch and librdkafka. glibc's malloc kept tensor-sized blocks in its
-/// heaps, so the bulk job's peak RSS grew with the number of batches (issue 17; benches/README.md).
+/// heaps, so the bulk job's peak RSS grew with the number of batches (benches/history.md).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

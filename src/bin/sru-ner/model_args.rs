@@ -26,7 +26,7 @@ pub struct ModelArgs {
     /// Encoder precision. auto: bf16 on a CPU with AVX512-BF16 (about 1.6× as fast there) and on GPUs
     /// of compute capability 8.0 or more (Ampere and newer), fp32 elsewhere: on a CPU without
     /// AVX512-BF16, bf16 took 4.5× as long. The command says which it picked. F1 is within 0.1 point
-    /// either way (benches/README.md). On a GPU, bf16 covers the head's decoding products too. int8
+    /// either way (benches/history.md). On a GPU, bf16 covers the head's decoding products too. int8
     /// (CPU only, never picked by auto): int8 products in most of the encoder's linear layers, about
     /// 1.2× as fast as fp32 on a CPU without AVX512-BF16, dev F1 0.07 lower over the five corpora
     /// (0.6 on NCBI-disease).

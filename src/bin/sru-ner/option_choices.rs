@@ -14,11 +14,11 @@ pub enum PrecisionChoice {
     Fp32,
     /// bfloat16 weights and activations in the encoder, and on a GPU the head's decoding products too
     /// (faster on GPUs and on CPUs with AVX512-BF16, several times slower on other CPUs); its speed and
-    /// its F1 cost on the dev sets are in benches/README.md.
+    /// its F1 cost on the dev sets are in benches/history.md.
     Bf16,
     /// int8 products in the encoder's linear layers but each feed-forward block's second (CPU only,
     /// fbgemm, needs AVX2); for CPUs without AVX512-BF16. Its speed and its F1 cost on the dev sets
-    /// are in benches/README.md.
+    /// are in benches/history.md.
     Int8,
 }
 
