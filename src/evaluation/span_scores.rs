@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -120,20 +120,26 @@ impl EvaluationReport {
             span_match,
         };
         for (sentence, predicted) in sentences.iter().zip(predictions) {
-            let gold: HashSet<&LabeledSpan> = sentence.spans.iter().filter(|s| !unknown.contains(&s.label)).collect();
-            let kept: HashSet<&LabeledSpan> =
-                predicted.iter().filter(|p| mode == EvaluationMode::Merged || sentence.types.contains(&p.label)).collect();
-            let inside_gold = |span: &LabeledSpan| is_nested(span, &sentence.spans);
-            let mut kept: Vec<&LabeledSpan> = kept.into_iter().collect();
-            kept.sort();
-            let mut gold: Vec<&LabeledSpan> = gold.into_iter().collect();
+            // Sorted and without duplicates: a span counts once, and matching goes in span order.
+            let mut gold: Vec<&LabeledSpan> = sentence.spans.iter().filter(|s| !unknown.contains(&s.label)).collect();
             gold.sort();
+            gold.dedup();
+            let mut kept: Vec<&LabeledSpan> =
+                predicted.iter().filter(|p| mode == EvaluationMode::Merged || sentence.types.contains(&p.label)).collect();
+            kept.sort();
+            kept.dedup();
+            let inside_gold = |span: &LabeledSpan| is_nested(span, &sentence.spans);
+            // Where each word starts, counted over the words without the spaces between them.
+            let offsets = match span_match {
+                SpanMatch::Strict => Vec::new(),
+                SpanMatch::Characters(_) => word_offsets(sentence),
+            };
             let mut found = vec![false; gold.len()];
             for p in &kept {
                 let hit = match span_match {
                     SpanMatch::Strict => gold.iter().position(|g| g == p),
                     SpanMatch::Characters(tolerance) => {
-                        let near = |g: &&LabeledSpan| g.label == p.label && chars_within(sentence, g, p, tolerance);
+                        let near = |g: &&LabeledSpan| g.label == p.label && chars_within(&offsets, g, p, tolerance);
                         gold.iter().enumerate().position(|(i, g)| !found[i] && near(g))
                     }
                 };
@@ -173,18 +179,29 @@ impl EvaluationReport {
     }
 }
 
-/// Whether the character offsets of `a` and `b` in `sentence` differ by at most `tolerance` at each
-/// end, counting the characters of its words without the spaces between them: the stores hold
-/// tokenised text ("( IL - 2 )"), where the original joins a bracket or hyphen to its word, so such a
-/// token at an edge costs one character, as in the original text.
-fn chars_within(sentence: &CorpusSentence, a: &LabeledSpan, b: &LabeledSpan, tolerance: usize) -> bool {
-    let offset = |word: usize| sentence.words.iter().take(word).map(|w| w.len()).sum::<usize>();
-    let valid = |s: &LabeledSpan| s.start_word < s.end_word && s.end_word <= sentence.words.len();
-    if !(valid(a) && valid(b)) {
-        return false;
+/// Where each word of `sentence` starts, and at the end where its last word ends, counting the
+/// characters of its words without the spaces between them: the stores hold tokenised text ("( IL -
+/// 2 )"), where the original joins a bracket or hyphen to its word, so such a token at an edge costs
+/// one character, as in the original text.
+fn word_offsets(sentence: &CorpusSentence) -> Vec<usize> {
+    let ends = sentence.words.iter().scan(0, |end, word| {
+        *end += word.len();
+        Some(*end)
+    });
+    std::iter::once(0).chain(ends).collect()
+}
+
+/// Whether `a` and `b` start and end within `tolerance` characters of each other, by `offsets` from
+/// [`word_offsets`].
+fn chars_within(offsets: &[usize], a: &LabeledSpan, b: &LabeledSpan, tolerance: usize) -> bool {
+    let ends = |s: &LabeledSpan| match (offsets.get(s.start_word), offsets.get(s.end_word)) {
+        (Some(&start), Some(&end)) if s.start_word < s.end_word => Some((start, end)),
+        _ => None,
+    };
+    match (ends(a), ends(b)) {
+        (Some((a0, a1)), Some((b0, b1))) => a0.abs_diff(b0) <= tolerance && a1.abs_diff(b1) <= tolerance,
+        _ => false,
     }
-    let (a0, a1, b0, b1) = (offset(a.start_word), offset(a.end_word), offset(b.start_word), offset(b.end_word));
-    a0.abs_diff(b0) <= tolerance && a1.abs_diff(b1) <= tolerance
 }
 
 #[cfg(test)]

@@ -25,9 +25,10 @@ pub struct GoldActions {
     pub lengths: Vec<usize>,
     /// (B, |A|): 1.0 for the `TR`/`RE` actions of types the sentence's corpus does not annotate.
     pub foreign: Tensor,
-    /// (B, G, |A|), when some sentence's corpus keeps only its outermost mentions: 1.0 for the actions
-    /// that would open or close a span inside a gold mention at that timestep
-    /// ([`crate::transition::inner_actions`]); foreign there as the rows of `foreign` are everywhere.
+    /// (B, G, |A|), when some sentence's corpus leaves mentions unannotated inside its own
+    /// (`unannotated_inside`): 1.0 for the actions that would open or close such a mention inside a
+    /// gold one at that timestep ([`crate::transition::inner_actions`]); foreign there as the rows of
+    /// `foreign` are everywhere.
     pub inner: Option<Tensor>,
 }
 
@@ -61,8 +62,8 @@ impl GoldActions {
     }
 
     /// The same gold actions, with `inner`: per sentence and gold timestep (in the order and lengths of
-    /// the gold sequences), the actions that are unknown there because they would nest inside a gold
-    /// mention of a corpus that keeps only its outermost mentions.
+    /// the gold sequences), the actions that are unknown there because they would nest a mention the
+    /// corpus leaves unannotated inside a gold one.
     ///
     /// # Panics
     /// When a sentence's `inner` sequence is not as long as its gold sequence.

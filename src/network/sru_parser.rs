@@ -109,8 +109,8 @@ impl SruParser {
 
     /// Teacher-forced pass (model.md §3) along `gold`: its timesteps, and its `foreign` rows marking
     /// the `TR`/`RE` actions of types the sentence's corpus does not annotate (all zeros in single-task
-    /// training), plus, where given, its `inner` actions per timestep (nested inside a gold mention of
-    /// a corpus that keeps only its outermost mentions), which are foreign at that timestep.
+    /// training), plus, where given, its `inner` actions per timestep (a mention its corpus leaves
+    /// unannotated, nested inside a gold one), which are foreign at that timestep.
     ///
     /// The multi-task rule: a foreign action's target is the model's own detached probability (no
     /// gradient either way), except on an `EOA` timestep; if a foreign action is more probable than a gold

@@ -109,8 +109,8 @@ struct TrainerState {
 struct Example {
     pieces: Vec<Vec<u32>>,
     gold: Vec<Timestep>,
-    /// Per gold timestep, the actions that would nest inside a gold mention, for a corpus that keeps
-    /// only its outermost mentions (else empty).
+    /// Per gold timestep, the actions that would nest a mention the corpus leaves unannotated inside a
+    /// gold one (`unannotated_inside`; else empty).
     inner: Vec<Timestep>,
     corpus: usize,
 }
