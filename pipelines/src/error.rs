@@ -166,7 +166,44 @@ pub enum PipelineError {
         /// What is wrong.
         reason: String,
     },
-    /// The stage stopped on an internal failure.
-    #[error("stream stage: {0}")]
-    Stream(String),
+    /// A thread of the stage (the consumer's, the metrics endpoint's) could not be started.
+    #[error("could not start the {thread} thread: {source}")]
+    ThreadSpawn {
+        /// Which thread.
+        thread: &'static str,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// A task of the stream stage panicked or was cancelled: `task` says which (the batcher, a model
+    /// call, a blocking Kafka call).
+    #[cfg(feature = "stream")]
+    #[error("stream stage: {task} did not finish: {source}")]
+    TaskFailed {
+        /// Which task.
+        task: &'static str,
+        /// tokio's error: the panic or the cancellation.
+        source: tokio::task::JoinError,
+    },
+    /// The model failed on a whole batch and stopped (a model that fails on some texts sends those to
+    /// the dead-letter topic instead).
+    #[error("stream stage: the model stopped: {source}")]
+    ModelStopped {
+        /// The annotator's error.
+        source: AnnotateError,
+    },
+    /// The producer closed before a transaction's record was acknowledged.
+    #[error(
+        "stream stage: the producer closed before the record for {topic}:{partition}@{offset} was acknowledged; the transaction is aborted"
+    )]
+    ProducerClosed {
+        /// The input record's topic.
+        topic: String,
+        /// The input record's partition.
+        partition: i32,
+        /// The input record's offset.
+        offset: i64,
+    },
+    /// Exactly-once delivery needs the consumer's group metadata to commit offsets in a transaction.
+    #[error("stream stage: the consumer has no group metadata (exactly-once needs a consumer group)")]
+    NoGroupMetadata,
 }

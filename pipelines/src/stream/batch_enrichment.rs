@@ -1,26 +1,14 @@
 //! Enrichment: one model call per batch, and each message's output or dead-letter record.
 use std::sync::Arc;
-use std::time::Instant;
 
-use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::message::Header;
 use serde_json::Value;
 use sru_ner_schemas::{AnnotateError, Entity};
 
 use super::message_decoder::{DeadLetterReason, DecodedMessage};
-use super::stage_intake::{DeadLetter, Envelope, SourceOffset};
-use super::stream_stage::{headers, StageShared};
+use super::stage_messages::{headers, DeadLetter, Envelope, OutgoingRecord};
+use super::stage_shared::StageShared;
 use crate::{PipelineError, Result};
-
-/// A record to produce, enriched or dead.
-pub(super) struct OutgoingRecord {
-    pub(super) source: SourceOffset,
-    pub(super) received: Instant,
-    pub(super) key: Option<Vec<u8>>,
-    pub(super) headers: OwnedHeaders,
-    pub(super) payload: Option<Vec<u8>>,
-    /// `Some(kind)` for a dead-letter record.
-    pub(super) dead: Option<&'static str>,
-}
 
 /// Annotates a batch's texts in one call and turns every message into its output or dead-letter record.
 /// If the model fails on the batch, each text is retried alone, and those that fail again become dead
@@ -43,8 +31,8 @@ pub(super) async fn enrich_batch(shared: Arc<StageShared>, batch: Vec<Envelope>)
         }
     })
     .await
-    .map_err(|e| PipelineError::Stream(format!("the model task panicked: {e}")))?
-    .map_err(|source| PipelineError::Stream(format!("the model stopped: {source}")))?;
+    .map_err(|source| PipelineError::TaskFailed { task: "the model call", source })?
+    .map_err(|source| PipelineError::ModelStopped { source })?;
 
     let mut annotated = annotated.into_iter();
     let model_id = shared.annotator.model_id();

@@ -10,7 +10,9 @@
 //!
 //! The stage's parts, in the order a message meets them: `stage_intake` (consumer thread, decoding,
 //! back-pressure), `batch_enrichment` (one model call per batch, output and dead-letter records),
-//! `record_delivery` (produce, acknowledge, commit or transact), tied together by `stream_stage`.
+//! `record_delivery` (produce, acknowledge, commit or transact), tied together by `stream_stage`. The
+//! steps share only `stage_shared` (flags, clients, ledger, metrics) and `stage_messages` (what passes
+//! between them); the stage loop sits on top and nothing below imports it.
 mod batch_enrichment;
 mod broker_health;
 mod message_decoder;
@@ -18,13 +20,16 @@ mod offset_ledger;
 mod record_delivery;
 mod stage_consumer_context;
 mod stage_intake;
+mod stage_messages;
 mod stage_metrics;
+mod stage_shared;
 mod stream_config;
 mod stream_stage;
 
 pub use message_decoder::{decode_message, DeadLetterReason, DecodedMessage};
 pub use offset_ledger::{OffsetLedger, TopicPartition};
 pub use stage_intake::FETCH_WAIT_MS;
+pub use stage_messages::headers;
 pub use stage_metrics::{MetricsEndpoint, StageMetrics};
 pub use stream_config::{DeliveryGuarantee, MessageFormat, StreamConfig};
-pub use stream_stage::{headers, run_stream_stage, StreamSummary};
+pub use stream_stage::{run_stream_stage, StreamSummary};

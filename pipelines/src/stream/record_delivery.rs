@@ -8,11 +8,11 @@ use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
 
-use super::batch_enrichment::OutgoingRecord;
 use super::broker_health::{BrokerHealth, StageProducerContext};
 use super::stage_consumer_context::offset_list;
+use super::stage_messages::OutgoingRecord;
+use super::stage_shared::StageShared;
 use super::stream_config::{DeliveryGuarantee, StreamConfig};
-use super::stream_stage::StageShared;
 use crate::{PipelineError, Result};
 
 /// The producer; transactional (and initialised) in exactly-once mode.
@@ -32,7 +32,7 @@ pub(super) async fn create_producer(config: &StreamConfig, health: Arc<BrokerHea
         let producer = producer.clone();
         tokio::task::spawn_blocking(move || producer.init_transactions(Duration::from_secs(30)))
             .await
-            .map_err(|e| PipelineError::Stream(e.to_string()))?
+            .map_err(|source| PipelineError::TaskFailed { task: "initialising transactions", source })?
             .map_err(|source| PipelineError::Kafka { context: "initialising transactions".into(), source })?;
     }
     Ok(producer)
@@ -122,14 +122,21 @@ pub(super) async fn commit_in_transaction(shared: &Arc<StageShared>, records: Ve
             match future.await {
                 Ok(Ok(_)) => {}
                 Ok(Err((source, _))) => return Err(kafka("producing in a transaction")(source)),
-                Err(_) => return Err(PipelineError::Stream("the producer was closed".into())),
+                Err(_) => {
+                    let source = &record.source;
+                    return Err(PipelineError::ProducerClosed {
+                        topic: source.topic.clone(),
+                        partition: source.partition,
+                        offset: source.offset,
+                    });
+                }
             }
             let next = next_offsets.entry((record.source.topic.clone(), record.source.partition)).or_insert(0);
             *next = (*next).max(record.source.offset + 1);
             delivered.push(record);
         }
         let offsets: Vec<_> = next_offsets.into_iter().collect();
-        let group = shared.consumer.group_metadata().ok_or_else(|| PipelineError::Stream("the consumer has no group metadata".into()))?;
+        let group = shared.consumer.group_metadata().ok_or(PipelineError::NoGroupMetadata)?;
         let producer = shared.producer.clone();
         blocking(move || {
             producer.send_offsets_to_transaction(&offset_list(&offsets), &group, Duration::from_secs(30))?;
@@ -157,7 +164,7 @@ pub(super) async fn commit_in_transaction(shared: &Arc<StageShared>, records: Ve
 
 /// Runs a blocking Kafka call off the async threads.
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| PipelineError::Stream(format!("a Kafka call panicked: {e}")))
+    tokio::task::spawn_blocking(work).await.map_err(|source| PipelineError::TaskFailed { task: "a blocking Kafka call", source })
 }
 
 /// At-least-once: commits the acknowledged offsets every `commit_interval_ms` until the stage stops.

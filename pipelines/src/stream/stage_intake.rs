@@ -5,48 +5,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::OwnedHeaders;
+use rdkafka::consumer::Consumer;
 use rdkafka::Message;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::broker_health::BrokerHealth;
-use super::message_decoder::{decode_message, DeadLetterReason, DecodedMessage};
+use super::message_decoder::decode_message;
 use super::offset_ledger::OffsetLedger;
 use super::stage_consumer_context::StageConsumerContext;
+use super::stage_messages::{DeadLetter, Envelope, SourceOffset};
 use super::stage_metrics::StageMetrics;
+use super::stage_shared::{StageConsumer, StageControl};
 use super::stream_config::{DeliveryGuarantee, StreamConfig};
-use super::stream_stage::StageControl;
 use crate::{PipelineError, Result};
-
-/// The stage's consumer, with the callbacks of [`StageConsumerContext`].
-pub(super) type StageConsumer = BaseConsumer<StageConsumerContext>;
-
-/// Where a record came from.
-#[derive(Debug, Clone)]
-pub(super) struct SourceOffset {
-    pub(super) topic: String,
-    pub(super) partition: i32,
-    pub(super) offset: i64,
-}
-
-/// A message that goes to the dead-letter topic: why, and the payload to write there (the original
-/// payload, or the decoded fields when the model failed on the text).
-#[derive(Debug)]
-pub(super) struct DeadLetter {
-    pub(super) reason: DeadLetterReason,
-    pub(super) payload: Option<Vec<u8>>,
-}
-
-/// One input message on its way through the stage.
-pub(super) struct Envelope {
-    pub(super) source: SourceOffset,
-    pub(super) key: Option<Vec<u8>>,
-    pub(super) headers: Option<OwnedHeaders>,
-    pub(super) received: Instant,
-    /// The decoded message, or the dead letter it becomes.
-    pub(super) content: std::result::Result<DecodedMessage, DeadLetter>,
-}
 
 /// How long a fetch may wait at the broker for messages, in ms (librdkafka's `fetch.wait.max.ms`, 500 by
 /// default; `[kafka]` overrides it). A broker that answers as soon as a message arrives (Apache Kafka)

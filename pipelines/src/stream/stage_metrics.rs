@@ -169,7 +169,7 @@ impl MetricsEndpoint {
                     let _ = request.respond(response);
                 }
             })
-            .map_err(|source| PipelineError::Io { path: "metrics thread".into(), source })?;
+            .map_err(|source| PipelineError::ThreadSpawn { thread: "metrics endpoint", source })?;
         Ok(Self { server: Some(server), thread: Some(thread), address })
     }
 }

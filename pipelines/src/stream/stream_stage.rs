@@ -2,39 +2,27 @@
 //! enrichment (`batch_enrichment.rs`), hands the records to delivery (`record_delivery.rs`),
 //! and stops cleanly on shutdown or on the first fatal error.
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{CommitMode, Consumer};
-use rdkafka::producer::{FutureProducer, Producer};
+use rdkafka::producer::Producer;
 use sru_ner_schemas::Annotator;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinSet;
 
 use super::batch_enrichment::enrich_batch;
-use super::broker_health::{BrokerHealth, StageProducerContext};
+use super::broker_health::BrokerHealth;
 use super::offset_ledger::OffsetLedger;
 use super::record_delivery::{acknowledge_deliveries, commit_in_transaction, create_producer, run_committer, send_records};
 use super::stage_consumer_context::offset_list;
-use super::stage_intake::{create_consumer, run_intake, Envelope, StageConsumer};
+use super::stage_intake::{create_consumer, run_intake};
+use super::stage_messages::Envelope;
 use super::stage_metrics::{MetricsEndpoint, StageMetrics};
+use super::stage_shared::{StageControl, StageShared};
 use super::stream_config::{DeliveryGuarantee, StreamConfig};
 use crate::{PipelineError, Result};
-
-/// Header names the stage writes.
-pub mod headers {
-    /// The input topic of the record's source message.
-    pub const SOURCE_TOPIC: &str = "sru_ner.source.topic";
-    /// The input partition of the record's source message.
-    pub const SOURCE_PARTITION: &str = "sru_ner.source.partition";
-    /// The input offset of the record's source message.
-    pub const SOURCE_OFFSET: &str = "sru_ner.source.offset";
-    /// Dead-letter records: why the message could not be annotated.
-    pub const ERROR: &str = "sru_ner.error";
-    /// Dead-letter records: the reason's short name (`invalid_json`, `text_too_large`, ...).
-    pub const ERROR_KIND: &str = "sru_ner.error.kind";
-}
 
 /// What a stage did before it stopped.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,44 +35,6 @@ pub struct StreamSummary {
     pub messages_dead: u64,
     /// Wall time.
     pub elapsed: Duration,
-}
-
-/// Stop and failure flags shared by the stage's threads and tasks.
-#[derive(Default)]
-pub(super) struct StageControl {
-    stopping: AtomicBool,
-    pub(super) closing: AtomicBool,
-    failure: Mutex<Option<PipelineError>>,
-}
-
-impl StageControl {
-    pub(super) fn stop(&self) {
-        self.stopping.store(true, Ordering::SeqCst);
-    }
-    pub(super) fn stopping(&self) -> bool {
-        self.stopping.load(Ordering::SeqCst)
-    }
-    /// Records the first fatal error and stops the stage.
-    pub(super) fn fail(&self, error: PipelineError) {
-        tracing::error!("{error}");
-        let mut failure = self.failure.lock().unwrap_or_else(|p| p.into_inner());
-        failure.get_or_insert(error);
-        self.stop();
-    }
-    fn take_failure(&self) -> Option<PipelineError> {
-        self.failure.lock().unwrap_or_else(|p| p.into_inner()).take()
-    }
-}
-
-/// Everything the batcher and its delivery tasks share.
-pub(super) struct StageShared {
-    pub(super) config: StreamConfig,
-    pub(super) annotator: Arc<dyn Annotator>,
-    pub(super) producer: FutureProducer<StageProducerContext>,
-    pub(super) consumer: Arc<StageConsumer>,
-    pub(super) ledger: Arc<OffsetLedger>,
-    pub(super) metrics: Arc<StageMetrics>,
-    pub(super) control: Arc<StageControl>,
 }
 
 /// Runs the stage until `shutdown` resolves (then stops fetching, finishes in-flight work, commits and
@@ -119,7 +69,7 @@ pub async fn run_stream_stage(
         std::thread::Builder::new()
             .name("sru-ner-consumer".into())
             .spawn(move || run_intake(consumer, sender, &ledger, &metrics, &control, &config))
-            .map_err(|source| PipelineError::Io { path: "consumer thread".into(), source })?
+            .map_err(|source| PipelineError::ThreadSpawn { thread: "consumer", source })?
     };
     let shared = Arc::new(StageShared {
         config: config.clone(),
@@ -142,8 +92,8 @@ pub async fn run_stream_stage(
         }
         result = &mut batcher => { control.stop(); result }
     };
-    if let Err(panic) = batcher_result.map(|r| r.map_err(|e| control.fail(e))) {
-        control.fail(PipelineError::Stream(format!("the batcher panicked: {panic}")));
+    if let Err(source) = batcher_result.map(|r| r.map_err(|e| control.fail(e))) {
+        control.fail(PipelineError::TaskFailed { task: "the batcher", source });
     }
     if let Some(committer) = committer {
         let _ = committer.await;
@@ -222,20 +172,20 @@ async fn run_batcher(shared: Arc<StageShared>, mut receiver: UnboundedReceiver<E
             }
         }
         let Some(oldest) = annotating.pop_front() else { continue };
-        let records = oldest.await.map_err(|e| PipelineError::Stream(format!("the model task panicked: {e}")))??;
+        let records = oldest.await.map_err(|source| PipelineError::TaskFailed { task: "a batch's enrichment", source })??;
         match shared.config.delivery {
             DeliveryGuarantee::AtLeastOnce => {
                 let pending = send_records(&shared, records).await?;
                 deliveries.spawn(acknowledge_deliveries(shared.clone(), pending));
                 while let Some(done) = deliveries.try_join_next() {
-                    done.map_err(|e| PipelineError::Stream(e.to_string()))??;
+                    done.map_err(|source| PipelineError::TaskFailed { task: "a batch's delivery", source })??;
                 }
             }
             DeliveryGuarantee::ExactlyOnce => commit_in_transaction(&shared, records).await?,
         }
     }
     while let Some(done) = deliveries.join_next().await {
-        done.map_err(|e| PipelineError::Stream(e.to_string()))??;
+        done.map_err(|source| PipelineError::TaskFailed { task: "a batch's delivery", source })??;
     }
     Ok(())
 }
