@@ -95,6 +95,17 @@ pub enum SruNerError {
         /// What is wrong.
         reason: String,
     },
+    /// A thread the library runs work on could not be started.
+    #[error("could not start the {thread} thread: {source}")]
+    ThreadSpawn {
+        /// Which thread.
+        thread: &'static str,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The model thread ended (it panicked) before the model was loaded.
+    #[error("the model thread ended while loading the model")]
+    ModelThreadEnded,
     /// The requested device is not available.
     #[error("device {0} is not available in this libtorch build or machine")]
     DeviceUnavailable(String),
