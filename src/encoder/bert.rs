@@ -10,6 +10,19 @@ use super::Int8Linear;
 use crate::error::{read_to_string, Result, SruNerError, TorchContext};
 
 /// The fields of an HF `config.json` that a BERT encoder needs.
+///
+/// ```
+/// use sru_ner::encoder::{BertConfig, HiddenAct, PositionEmbeddingType};
+/// let json = r#"{"vocab_size": 30522, "hidden_size": 384, "num_hidden_layers": 12,
+///     "num_attention_heads": 12, "intermediate_size": 1536, "max_position_embeddings": 512,
+///     "hidden_act": "gelu_new"}"#;
+/// let config: BertConfig = serde_json::from_str(json).unwrap();
+/// assert_eq!(config.hidden_act, HiddenAct::GeluNew);
+/// assert_eq!(config.position_embedding_type, PositionEmbeddingType::Absolute);
+/// // An activation the encoder does not implement is refused when the file is read.
+/// let silu = json.replace("gelu_new", "silu");
+/// assert!(serde_json::from_str::<BertConfig>(&silu).unwrap_err().to_string().contains("unknown variant `silu`"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 pub struct BertConfig {
     /// Word pieces in the vocabulary.
@@ -22,9 +35,9 @@ pub struct BertConfig {
     pub num_attention_heads: i64,
     /// Width of the feed-forward layer.
     pub intermediate_size: i64,
-    /// The feed-forward activation: `gelu` (default), `gelu_new`, `gelu_pytorch_tanh` or `relu`.
-    #[serde(default = "default_hidden_act")]
-    pub hidden_act: String,
+    /// The feed-forward activation.
+    #[serde(default)]
+    pub hidden_act: HiddenAct,
     /// Longest input, in word pieces, including `[CLS]` and `[SEP]`.
     pub max_position_embeddings: i64,
     /// Token types (segments).
@@ -39,14 +52,37 @@ pub struct BertConfig {
     /// Dropout on attention weights (training only).
     #[serde(default = "default_dropout")]
     pub attention_probs_dropout_prob: f64,
-    /// Only `absolute` is supported.
-    #[serde(default = "default_position_embedding_type")]
-    pub position_embedding_type: String,
+    /// How positions are embedded.
+    #[serde(default)]
+    pub position_embedding_type: PositionEmbeddingType,
 }
 
-fn default_hidden_act() -> String {
-    "gelu".into()
+/// The feed-forward activation of a BERT layer (`hidden_act` in `config.json`). Any other value fails
+/// to load, naming the values supported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HiddenAct {
+    /// GELU with the exact erf (`gelu`), BERT's own.
+    #[default]
+    Gelu,
+    /// GELU's tanh approximation (`gelu_new`).
+    GeluNew,
+    /// GELU's tanh approximation (`gelu_pytorch_tanh`, PyTorch's name for `gelu_new`).
+    GeluPytorchTanh,
+    /// `relu`.
+    Relu,
 }
+
+/// How a BERT encoder embeds positions (`position_embedding_type` in `config.json`). Only learned
+/// absolute positions are implemented; relative kinds fail to load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PositionEmbeddingType {
+    /// One learned embedding per position (`absolute`).
+    #[default]
+    Absolute,
+}
+
 fn default_type_vocab_size() -> i64 {
     2
 }
@@ -56,9 +92,6 @@ fn default_layer_norm_eps() -> f64 {
 fn default_dropout() -> f64 {
     0.1
 }
-fn default_position_embedding_type() -> String {
-    "absolute".into()
-}
 
 impl BertConfig {
     /// Reads and checks a `config.json`.
@@ -66,12 +99,6 @@ impl BertConfig {
         let text = read_to_string(path)?;
         let config: Self = serde_json::from_str(&text).map_err(|source| SruNerError::Json { path: path.to_path_buf(), source })?;
         let unsupported = |reason: String| SruNerError::Encoder { path: path.to_path_buf(), reason };
-        if !matches!(config.hidden_act.as_str(), "gelu" | "gelu_new" | "gelu_pytorch_tanh" | "relu") {
-            return Err(unsupported(format!("unsupported hidden_act {:?}", config.hidden_act)));
-        }
-        if config.position_embedding_type != "absolute" {
-            return Err(unsupported(format!("unsupported position_embedding_type {:?}", config.position_embedding_type)));
-        }
         if config.hidden_size % config.num_attention_heads != 0 {
             return Err(unsupported("hidden_size is not a multiple of num_attention_heads".into()));
         }
@@ -79,10 +106,10 @@ impl BertConfig {
     }
 
     fn activation(&self, xs: &Tensor) -> Tensor {
-        match self.hidden_act.as_str() {
-            "relu" => xs.relu(),
-            "gelu_new" | "gelu_pytorch_tanh" => xs.gelu("tanh"),
-            _ => xs.gelu("none"),
+        match self.hidden_act {
+            HiddenAct::Relu => xs.relu(),
+            HiddenAct::GeluNew | HiddenAct::GeluPytorchTanh => xs.gelu("tanh"),
+            HiddenAct::Gelu => xs.gelu("none"),
         }
     }
 }

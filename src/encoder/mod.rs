@@ -7,7 +7,7 @@ mod int8_linear;
 mod subword_tokenizer;
 mod word_pooling;
 
-pub use bert::{load_hf_weights, BertConfig, BertEncoder};
+pub use bert::{load_hf_weights, BertConfig, BertEncoder, HiddenAct, PositionEmbeddingType};
 pub use encoder_files::{default_encoder_dir, EncoderFiles};
 pub use int8_linear::Int8Linear;
 pub use subword_tokenizer::SubwordTokenizer;
