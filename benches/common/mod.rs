@@ -2,8 +2,7 @@
 #![allow(dead_code)]
 use std::path::{Path, PathBuf};
 
-mod process_status;
-pub use process_status::status_mib;
+pub use sru_ner_test_support::status_mib;
 
 /// The repository root.
 pub fn repo() -> PathBuf {

@@ -4,7 +4,7 @@
 //! on the committed default model.
 use crate::common;
 use crate::cuttable_proxy::CuttableProxy;
-use crate::process_status::status_mib;
+use sru_ner_test_support::status_mib;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};

@@ -3,8 +3,6 @@
 //! scenario file; the surfaces' own behaviour without a model is tested in `udfs/` and `pipelines/`.
 
 mod common;
-#[path = "../../benches/common/process_status.rs"]
-mod process_status;
 
 mod bulk_annotation;
 mod cli_annotate;

@@ -2,15 +2,13 @@
 //! committed default model, end to end. `pubmed.slt` also needs `../shared/data/pubmed_raw` (skipped
 //! without it). The function's SQL behaviour on its own is specified in `udfs/tests/sql/`.
 use crate::common;
-#[path = "../../udfs/tests/support/slt_runner.rs"]
-mod slt_runner;
 
 use std::sync::Arc;
 
 use sru_ner::runtime::{ModelRuntime, ModelSource, RuntimeOptions};
 
 fn run_slt(file: &str, runtime: Arc<ModelRuntime>, tables: Vec<(String, String)>) {
-    slt_runner::run_slt(&common::repo().join("tests/sql").join(file), runtime, tables);
+    sru_ner_test_support::run_slt(&common::repo().join("tests/sql").join(file), runtime, tables);
 }
 
 fn default_runtime() -> Arc<ModelRuntime> {

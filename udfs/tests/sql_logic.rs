@@ -1,8 +1,5 @@
 //! The SQL behaviour of `sru_ner(text)` (`tests/sql/*.slt`), on a stand-in annotator that tags a fixed
 //! word list: no model, no libtorch. The root crate runs the same runner on the real model.
-#[path = "support/slt_runner.rs"]
-mod slt_runner;
-
 use std::path::Path;
 use std::sync::Arc;
 
@@ -25,7 +22,7 @@ fn sru_ner_in_sql() {
     ])
     .failing_on("FAIL");
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sql/sru_ner.slt");
-    slt_runner::run_slt(&path, Arc::new(lexicon), Vec::new());
+    sru_ner_test_support::run_slt(&path, Arc::new(lexicon), Vec::new());
 }
 
 /// A table of `n` rows `(id, body)`, every body naming Aspirin once.

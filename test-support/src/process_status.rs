@@ -1,5 +1,4 @@
-//! One reader of `/proc/<pid>/status`, shared by the benchmark harnesses (`benches/common`) and the
-//! integration tests (`tests/integration/main.rs` includes this file by path).
+//! One reader of `/proc/<pid>/status`, for the benchmark harnesses and the integration tests.
 
 /// A size line of `/proc/<pid>/status` (`VmRSS:` for the current resident set, `VmHWM:` for its peak),
 /// in MiB; NaN when the process or the line is gone.

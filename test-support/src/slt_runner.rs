@@ -1,6 +1,5 @@
 //! Runs a sqllogictest file against a DataFusion context with `sru_ner` registered on an annotator and
-//! Parquet tables registered by name. Shared by this crate's tests (a stand-in annotator) and the root
-//! crate's `tests/integration/sql_logic.rs` (the real model), which includes this file by path.
+//! Parquet tables registered by name.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -61,7 +60,9 @@ impl sqllogictest::AsyncDB for SqlSession {
     }
 }
 
-/// Runs the `.slt` file at `path`; panics with the first mismatch.
+/// Runs the `.slt` file at `path` against a fresh context per connection, with `sru_ner` calling
+/// `annotator` and each `(name, path)` of `tables` registered as a Parquet table; panics with the file
+/// and the first mismatch.
 pub fn run_slt(path: &Path, annotator: Arc<dyn Annotator>, tables: Vec<(String, String)>) {
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio");
     tokio.block_on(async move {
