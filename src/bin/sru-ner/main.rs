@@ -50,7 +50,18 @@ enum Command {
     Models(models_command::ModelsArgs),
 }
 
+/// How many compiled kernels oneDNN keeps unless the environment says otherwise (its own default is
+/// 1,024). In bf16 on a CPU, oneDNN compiles a kernel per matrix shape, and a long job meets many batch
+/// shapes: the bulk job's peak RSS grew 1.74× from 1,000 to 100,000 rows with the default cache and
+/// 1.33× with 16 entries, at the same speed (benches/README.md, `bulk_memory`); in fp32 it stayed flat
+/// (1.03×) either way.
+const ONEDNN_PRIMITIVE_CACHE_CAPACITY: &str = "16";
+
 fn main() -> std::process::ExitCode {
+    // Before any thread starts and before libtorch's first oneDNN call, which reads it once.
+    if std::env::var_os("ONEDNN_PRIMITIVE_CACHE_CAPACITY").is_none() {
+        std::env::set_var("ONEDNN_PRIMITIVE_CACHE_CAPACITY", ONEDNN_PRIMITIVE_CACHE_CAPACITY);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SRU_NER_LOG").unwrap_or_else(|_| "warn,sru_ner_pipelines=info".into()),
