@@ -61,7 +61,8 @@ pub struct TrainingConfig {
     #[serde(default = "default_encoder")]
     pub encoder: EncoderReference,
     /// A trained model directory whose weights (encoder and head) start the run instead of a fresh
-    /// head; its type set must be the config's. Ignored when `--resume` finds a checkpoint.
+    /// head; its types must be the config's, or their first ones (the head's rows for the types it
+    /// lacks start fresh). Ignored when `--resume` finds a checkpoint.
     pub init_from: Option<PathBuf>,
     /// The corpora; several make a multi-task run.
     pub corpora: Vec<CorpusSpec>,

@@ -9,7 +9,7 @@ use crate::corpus::CorpusSentence;
 use crate::error::{Result, SruNerError};
 use crate::evaluation::Scoring;
 use crate::model::SruNerModel;
-use crate::transition::{inner_actions, Timestep};
+use crate::transition::{inner_actions, ActionVocabulary, Timestep};
 
 /// A training sentence ready for batching.
 pub(super) struct Example {
@@ -23,9 +23,9 @@ pub(super) struct Example {
 
 impl Example {
     /// Whether the sentence holds a gold mention the run trains on: some timestep opens a span (`TR`
-    /// and `RE` are the actions from 2 on).
+    /// and `RE` are the actions from `TR(0)` on).
     pub(super) fn has_mention(&self) -> bool {
-        self.gold.iter().flatten().any(|&action| action >= 2)
+        self.gold.iter().flatten().any(|&action| action >= ActionVocabulary::open_index(0))
     }
 }
 
@@ -112,8 +112,8 @@ pub(super) fn prepare_corpora(
         let mut foreign = vec![0f32; vocabulary.len()];
         for (t, type_name) in vocabulary.types().iter().enumerate() {
             if !declared.contains(type_name) {
-                foreign[2 + 2 * t] = 1.0;
-                foreign[3 + 2 * t] = 1.0;
+                foreign[ActionVocabulary::open_index(t)] = 1.0;
+                foreign[ActionVocabulary::reduce_index(t)] = 1.0;
             }
         }
         let dev_scoring = Scoring { outermost_only: !unannotated_inside.is_empty(), ..Scoring::default() };

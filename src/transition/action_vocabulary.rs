@@ -49,13 +49,23 @@ impl ActionVocabulary {
         false
     }
 
+    /// The index of `TR(t)`, for any type set.
+    pub const fn open_index(t: usize) -> usize {
+        2 + 2 * t
+    }
+
+    /// The index of `RE(t)`, for any type set.
+    pub const fn reduce_index(t: usize) -> usize {
+        3 + 2 * t
+    }
+
     /// The index of an action.
     pub fn index(&self, action: Action) -> usize {
         match action {
             Action::EndOfActions => Self::EOA,
             Action::Shift => Self::SH,
-            Action::Open(t) => 2 + 2 * t,
-            Action::Reduce(t) => 3 + 2 * t,
+            Action::Open(t) => Self::open_index(t),
+            Action::Reduce(t) => Self::reduce_index(t),
         }
     }
 

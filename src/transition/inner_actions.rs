@@ -1,6 +1,6 @@
 use std::ops::Range;
 
-use super::Timestep;
+use super::{ActionVocabulary, Timestep};
 
 /// Per gold timestep, the `TR`/`RE` actions of the given types that would open or close a span nested
 /// inside one of the `outer` word ranges (`start..end`, end exclusive; each with the type indices
@@ -28,17 +28,17 @@ pub fn inner_actions(timesteps: &[Timestep], outer: &[(Range<usize>, Vec<usize>)
         .iter()
         .map(|step| {
             let b = boundary;
-            if step.contains(&super::ActionVocabulary::SH) {
+            if step.contains(&ActionVocabulary::SH) {
                 boundary += 1;
             }
             let mut actions = Vec::new();
             for (range, types) in outer {
                 for &t in types {
                     if range.start <= b && b < range.end {
-                        actions.push(2 + 2 * t);
+                        actions.push(ActionVocabulary::open_index(t));
                     }
                     if range.start < b && b <= range.end {
-                        actions.push(3 + 2 * t);
+                        actions.push(ActionVocabulary::reduce_index(t));
                     }
                 }
             }
